@@ -1,0 +1,73 @@
+# Innovation-kun: `make run` starts the assistant's API, `make test` runs every test.
+# Both install what they need on a fresh machine; downloads and the virtualenv are
+# cached outside the repository (IK_CACHE_DIR), so reruns take seconds.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+IK_CACHE_DIR ?= $(HOME)/.cache/innovation-kun
+# The real interpreter, not a pyenv shim: uv rebuilds the venv when the path it is given changes.
+PYTHON ?= $(shell p=$$(command -v python3.11 || command -v python3) && $$p -c 'import sys; print(sys.executable)')
+UV_VERSION := 0.13.8
+BOOTSTRAP := $(IK_CACHE_DIR)/bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+VENV := $(IK_CACHE_DIR)/venv
+PY := $(VENV)/bin/python
+
+export UV_CACHE_DIR := $(IK_CACHE_DIR)/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+PYTEST_ARGS ?=
+
+.PHONY: help run install install-dev test check lint typecheck unit services-up services-down services-status clean
+
+help:
+	@echo "make run            install and start the API on http://127.0.0.1:8000 (embedded stores)"
+	@echo "make test           install, start PostgreSQL/Redis/S3, lint, type-check and run every test"
+	@echo "make unit           only the tests that need no server"
+	@echo "make services-up    start the local servers (deploy/local/services.sh)"
+	@echo "make services-down  stop them"
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --inexact --python $(PYTHON)
+
+install-dev: $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+
+run: install
+	$(PY) -m api
+
+services-up:
+	deploy/local/services.sh up
+
+services-down:
+	deploy/local/services.sh down
+
+services-status:
+	deploy/local/services.sh status
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy .
+
+unit: install-dev
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+# The whole suite against real servers: a missing server fails the run instead of skipping tests.
+test: install-dev services-up lint typecheck
+	eval "$$(deploy/local/services.sh env)"; \
+	IK_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Settings, logging and data locations shared by every package."""

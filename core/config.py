@@ -1,0 +1,237 @@
+"""Application settings: the one place every tunable lives.
+
+One pydantic-settings object, read from the environment (prefix ``IK_``, nested
+fields with ``__``, e.g. ``IK_SQL__BACKEND=postgresql``) and an optional ``.env``.
+It is validated once at start-up so a misconfigured deployment fails before it
+serves a request, and it refuses the development defaults (secrets, embedded
+stores) where they would be unsafe.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: The development default for every secret; refused outside development.
+DEFAULT_SECRET = "changethis"  # noqa: S105 - a sentinel we refuse, not a credential
+
+Environment = Literal["development", "test", "production"]
+
+
+class SqlSettings(BaseModel):
+    """Relational store: SQLite file by default, PostgreSQL (psycopg 3) in production."""
+
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
+    #: SQLAlchemy URL for PostgreSQL, e.g. ``postgresql+psycopg://user:pw@host:5432/db``.
+    url: str | None = None
+    #: SQLite file, relative paths are under ``data_dir``.
+    sqlite_path: Path = Path("innovation-kun.sqlite3")
+    pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    echo: bool = False
+
+    @model_validator(mode="after")
+    def _url_matches_backend(self) -> Self:
+        if self.backend == "postgresql":
+            if not self.url:
+                raise ValueError("IK_SQL__URL is required when IK_SQL__BACKEND=postgresql")
+            if not self.url.startswith(("postgresql+psycopg://", "postgresql://")):
+                raise ValueError("IK_SQL__URL must be a postgresql:// or postgresql+psycopg:// URL")
+        return self
+
+
+class CacheTTLs(BaseModel):
+    """Time-to-live per cache namespace, in seconds (the design's values)."""
+
+    recommendations: int = 30 * 60
+    sessions: int = 24 * 3600
+    hot_products: int = 10 * 60
+    api_responses: int = 5 * 60
+
+
+class CacheSettings(BaseModel):
+    """Cache and sessions: in-process TTL cache by default, Redis in production."""
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str | None = None
+    #: Upper bound on entries in the in-process cache, so it cannot eat the host's memory.
+    max_entries: Annotated[int, Field(ge=16)] = 100_000
+    key_prefix: str = "ik:"
+    ttl: CacheTTLs = CacheTTLs()
+
+    @model_validator(mode="after")
+    def _url_matches_backend(self) -> Self:
+        if self.backend == "redis" and not self.redis_url:
+            raise ValueError("IK_CACHE__REDIS_URL is required when IK_CACHE__BACKEND=redis")
+        return self
+
+
+class ObjectSettings(BaseModel):
+    """Object storage: a local folder by default, S3 (MinIO-compatible) in production."""
+
+    backend: Literal["local", "s3"] = "local"
+    #: Folder for the local backend; relative paths are under ``data_dir``.
+    local_dir: Path = Path("objects")
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "innovation-kun"
+    s3_region: str | None = None
+    s3_secure: bool = True
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Self:
+        if self.backend == "s3" and not (self.s3_endpoint and self.s3_access_key and self.s3_secret_key):
+            raise ValueError(
+                "IK_OBJECTS__S3_ENDPOINT, IK_OBJECTS__S3_ACCESS_KEY and IK_OBJECTS__S3_SECRET_KEY "
+                "are required when IK_OBJECTS__BACKEND=s3"
+            )
+        return self
+
+
+class EventSettings(BaseModel):
+    """Event bus: in-process by default; the Kafka adapter arrives with the infrastructure work."""
+
+    backend: Literal["memory"] = "memory"
+    #: How many times a consumer retries a failing event before it goes to the dead-letter topic.
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 5
+
+
+class VectorSettings(BaseModel):
+    """Vector store: Milvus Lite (a local file) by default; the same client takes a server URI."""
+
+    backend: Literal["milvus_lite", "milvus"] = "milvus_lite"
+    #: A ``.db`` file for Milvus Lite (relative to ``data_dir``) or ``http://host:19530`` for a server.
+    uri: str = "milvus.db"
+    token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _uri_matches_backend(self) -> Self:
+        is_server = self.uri.startswith(("http://", "https://", "tcp://"))
+        if self.backend == "milvus" and not is_server:
+            raise ValueError(
+                "IK_VECTORS__URI must be an http(s):// server URI when IK_VECTORS__BACKEND=milvus"
+            )
+        if self.backend == "milvus_lite" and (is_server or not self.uri.endswith(".db")):
+            raise ValueError("IK_VECTORS__URI must be a local .db file when IK_VECTORS__BACKEND=milvus_lite")
+        return self
+
+
+class AuthSettings(BaseModel):
+    """Tokens and the first administrator account."""
+
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    refresh_token_days: Annotated[int, Field(ge=1, le=90)] = 14
+    first_admin_email: str = "admin@example.com"
+    first_admin_password: SecretStr = SecretStr(DEFAULT_SECRET)
+    #: Self-service sign-up creates ``user`` accounts; other roles are granted by an admin.
+    allow_signup: bool = True
+
+
+class Settings(BaseSettings):
+    """Everything the API, agent, tools and workers read at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IK_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Environment = "development"
+    project_name: str = "Innovation-kun"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: JSON lines on stderr (production, CI); plain text is easier to read while developing.
+    log_json: bool = True
+    #: Request bodies above this many bytes are refused with 413 before they are parsed.
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1 * 1024 * 1024
+    cors_origins: list[str] = []
+
+    #: Where the embedded stores keep their files (SQLite, objects, Milvus Lite).
+    data_dir: Path = REPO_ROOT / "var"
+    #: The product's run-time data shipped in the repository (catalog, thumbnails).
+    catalog_dir: Path = REPO_ROOT / "data" / "catalog"
+    #: Research-only datasets, read by training and evaluation code only.
+    research_data_dir: Path = REPO_ROOT.parent / "shared" / "datasets"
+
+    auth: AuthSettings = AuthSettings()
+    sql: SqlSettings = SqlSettings()
+    cache: CacheSettings = CacheSettings()
+    objects: ObjectSettings = ObjectSettings()
+    events: EventSettings = EventSettings()
+    vectors: VectorSettings = VectorSettings()
+
+    def resolve(self, path: Path) -> Path:
+        """Place a relative store path under ``data_dir``, leave absolute ones alone."""
+        return path if path.is_absolute() else self.data_dir / path
+
+    @property
+    def sql_url(self) -> str:
+        if self.sql.backend == "postgresql":
+            assert self.sql.url is not None  # guaranteed by SqlSettings validation
+            url = self.sql.url
+            return (
+                url.replace("postgresql://", "postgresql+psycopg://", 1)
+                if url.startswith("postgresql://")
+                else url
+            )
+        return f"sqlite:///{self.resolve(self.sql.sqlite_path)}"
+
+    @property
+    def vectors_uri(self) -> str:
+        if self.vectors.backend == "milvus_lite":
+            return str(self.resolve(Path(self.vectors.uri)))
+        return self.vectors.uri
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Self:
+        default_secrets = [
+            name
+            for name, value in (
+                ("IK_AUTH__SECRET_KEY", self.auth.secret_key),
+                ("IK_AUTH__FIRST_ADMIN_PASSWORD", self.auth.first_admin_password),
+            )
+            if value.get_secret_value() == DEFAULT_SECRET
+        ]
+        if default_secrets:
+            message = f"{', '.join(default_secrets)} still have the development default {DEFAULT_SECRET!r}"
+            if self.environment == "development":
+                warnings.warn(f"{message}; set them before deploying.", stacklevel=2)
+            else:
+                raise ValueError(f"{message}; refusing to start in {self.environment}.")
+        if self.environment == "production":
+            if len(self.auth.secret_key.get_secret_value()) < 32:
+                raise ValueError("IK_AUTH__SECRET_KEY must be at least 32 characters in production")
+            embedded = [
+                f"{name}={backend}"
+                for name, backend, allowed in (
+                    ("IK_SQL__BACKEND", self.sql.backend, "postgresql"),
+                    ("IK_CACHE__BACKEND", self.cache.backend, "redis"),
+                    ("IK_OBJECTS__BACKEND", self.objects.backend, "s3"),
+                )
+                if backend != allowed
+            ]
+            if embedded:
+                raise ValueError(
+                    "production runs several stateless API pods, so it needs shared stores; "
+                    f"refusing embedded backends: {', '.join(embedded)}"
+                )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built (and validated) on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Store protocols and their embedded and production adapters; ``stores.build_stores`` wires them."""
