@@ -1,0 +1,170 @@
+"""The cache contract, shared by the in-process cache and Redis.
+
+Values are bytes so the cache never guesses an encoding; JSON helpers sit on top.
+Counters and leaderboards are part of the contract because rate limits and "hot"
+rankings need atomic updates across API pods, which get/set cannot give.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from core.config import CacheTTLs
+
+
+@runtime_checkable
+class Cache(Protocol):
+    """A key-value cache with TTLs, atomic counters and leaderboards.
+
+    Keys are non-empty strings (any Unicode). A TTL of ``None`` means the entry lives
+    until deleted or evicted; otherwise it must be a positive number of seconds.
+    A cache may evict entries early (memory pressure), so it holds nothing that
+    cannot be rebuilt.
+    """
+
+    def get(self, key: str) -> bytes | None:
+        """The value, or ``None`` when absent or expired."""
+        ...
+
+    def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        """Store ``value``; replaces any previous value *and* its TTL."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the key (value, counter or leaderboard); ``True`` if it existed."""
+        ...
+
+    def incr(self, key: str, amount: int = 1, ttl_s: float | None = None) -> int:
+        """Atomically add ``amount`` to an integer counter (created at 0) and return the result.
+
+        ``ttl_s`` is applied only while the key has no expiry, i.e. when the counter is
+        created: a fixed-window rate limit must not slide its window on every hit.
+        Raises ``ValueError`` if the key holds a non-integer value.
+        """
+        ...
+
+    def expire(self, key: str, ttl_s: float) -> bool:
+        """Set the key's TTL; ``False`` if the key does not exist."""
+        ...
+
+    def zincrby(self, board: str, member: str, amount: float = 1.0) -> float:
+        """Atomically add ``amount`` to ``member``'s score on ``board`` and return the new score."""
+        ...
+
+    def ztop(self, board: str, n: int) -> list[tuple[str, float]]:
+        """The ``n`` highest scores, highest first; ties by member, descending (as Redis does)."""
+        ...
+
+    def ping(self) -> bool:
+        """Whether the cache answers; for health checks, never raises."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the cache must not be used afterwards."""
+        ...
+
+
+def check_key(key: str) -> str:
+    """Refuse the empty key, which Redis accepts but which is always a caller's bug."""
+    if not isinstance(key, str) or not key:
+        raise ValueError("cache keys must be non-empty strings")
+    return key
+
+
+def check_ttl(ttl_s: float | None) -> float | None:
+    """Refuse zero, negative and non-finite TTLs, which Redis rejects or treats as 'delete'."""
+    if ttl_s is None:
+        return None
+    if isinstance(ttl_s, bool) or not math.isfinite(ttl_s) or ttl_s <= 0:
+        raise ValueError(f"ttl_s must be a positive number of seconds or None, got {ttl_s!r}")
+    return float(ttl_s)
+
+
+def ttl_ms(ttl_s: float) -> int:
+    """Seconds to Redis milliseconds, rounded up so a tiny TTL never becomes 0 (an error)."""
+    return max(1, math.ceil(ttl_s * 1000))
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON: non-ASCII text stays readable and small."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def get_json(cache: Cache, key: str) -> Any:
+    """The JSON value under ``key``, or ``None`` when absent."""
+    raw = cache.get(key)
+    return None if raw is None else json.loads(raw)
+
+
+def set_json(cache: Cache, key: str, value: Any, ttl_s: float | None = None) -> None:
+    """Store ``value`` as JSON; NaN and infinities are refused since no JSON reader accepts them."""
+    cache.set(key, dumps(value), ttl_s)
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A slice of the cache with its own key prefix and default TTL.
+
+    The design gives each kind of cached data its own lifetime; binding the TTL to
+    the namespace means a caller cannot forget it (or pick a different one).
+    """
+
+    cache: Cache
+    name: str
+    #: ``None`` for data that lives until it is deleted (live leaderboards).
+    ttl_s: float | None
+
+    def key(self, key: str) -> str:
+        return f"{self.name}:{check_key(key)}"
+
+    def get(self, key: str) -> bytes | None:
+        return self.cache.get(self.key(key))
+
+    def set(self, key: str, value: bytes) -> None:
+        self.cache.set(self.key(key), value, self.ttl_s)
+
+    def delete(self, key: str) -> bool:
+        return self.cache.delete(self.key(key))
+
+    def get_json(self, key: str) -> Any:
+        return get_json(self.cache, self.key(key))
+
+    def set_json(self, key: str, value: Any) -> None:
+        set_json(self.cache, self.key(key), value, self.ttl_s)
+
+    def incr(self, key: str, amount: int = 1) -> int:
+        return self.cache.incr(self.key(key), amount, self.ttl_s)
+
+    def zincrby(self, board: str, member: str, amount: float = 1.0) -> float:
+        score = self.cache.zincrby(self.key(board), member, amount)
+        if self.ttl_s is not None:
+            self.cache.expire(self.key(board), self.ttl_s)
+        return score
+
+    def ztop(self, board: str, n: int) -> list[tuple[str, float]]:
+        return self.cache.ztop(self.key(board), n)
+
+
+@dataclass(frozen=True)
+class Namespaces:
+    """The design's cache namespaces, with TTLs from ``CacheSettings.ttl``."""
+
+    recommendations: Namespace
+    sessions: Namespace
+    hot_products: Namespace
+    api_responses: Namespace
+    #: Live leaderboards: no TTL, they are updated in place forever.
+    leaderboards: Namespace
+
+    @classmethod
+    def create(cls, cache: Cache, ttl: CacheTTLs) -> Namespaces:
+        return cls(
+            recommendations=Namespace(cache, "recommendations", ttl.recommendations),
+            sessions=Namespace(cache, "sessions", ttl.sessions),
+            hot_products=Namespace(cache, "hot_products", ttl.hot_products),
+            api_responses=Namespace(cache, "api_responses", ttl.api_responses),
+            leaderboards=Namespace(cache, "leaderboards", None),
+        )

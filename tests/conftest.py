@@ -1,0 +1,91 @@
+"""Shared test fixtures.
+
+Real servers are found through ``IK_TEST_*`` variables that ``deploy/local/services.sh``
+exports (``make test`` sets them). Where a server is missing, its tests are skipped
+on a developer's machine but *fail* when ``IK_TEST_REQUIRE_SERVICES=1`` (CI), so a
+green CI run always means the adapters ran against the real thing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core.config import Settings
+from storage.sql import Database, build_database
+
+REQUIRE_SERVICES = os.environ.get("IK_TEST_REQUIRE_SERVICES") == "1"
+
+
+def require_service(env_var: str, what: str) -> str:
+    """Return the service address from ``env_var`` or skip/fail the test that needs it."""
+    value = os.environ.get(env_var)
+    if value:
+        return value
+    message = f"{what} not configured: set {env_var} (make test starts it via deploy/local/services.sh)"
+    if REQUIRE_SERVICES:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_ADMIN_EMAIL = "admin@example.com"
+TEST_ADMIN_PASSWORD = "admin-password-for-tests"
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for one test: its own data folder, test secrets, embedded stores unless overridden."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "data_dir": tmp_path / "var",
+        "log_json": True,
+        "auth": {
+            "secret_key": TEST_SECRET,
+            "first_admin_email": TEST_ADMIN_EMAIL,
+            "first_admin_password": TEST_ADMIN_PASSWORD,
+        },
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+# --- relational store on both backends -----------------------------------------------------------
+
+
+def reset_postgres(url: str) -> None:
+    """Start each PostgreSQL test from an empty schema, so migrations run from scratch every time."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def sql_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose relational store is SQLite or the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return make_settings(tmp_path)
+    url = require_service("IK_TEST_POSTGRES_URL", "PostgreSQL")
+    reset_postgres(url)
+    return make_settings(tmp_path, sql={"backend": "postgresql", "url": url})
+
+
+@pytest.fixture
+def database(sql_settings: Settings) -> Iterator[Database]:
+    db = build_database(sql_settings)
+    db.migrate()
+    yield db
+    db.close()
