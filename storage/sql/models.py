@@ -1,0 +1,128 @@
+"""Table definitions. Schema only: business rules live in ``tools/``.
+
+Measurements are stored normalised (centimetres, kilograms, EU shoe sizes) so
+every consumer (sizing, recommendation) reads one unit; the person's display
+units are stored beside them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.sql.types import UTCDateTime, utcnow
+
+# Deterministic constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    hashed_password: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    profile: Mapped[Profile] = relationship(
+        back_populates="user", cascade="all, delete-orphan", uselist=False, lazy="joined"
+    )
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    chest_cm: Mapped[float | None] = mapped_column(Float)
+    waist_cm: Mapped[float | None] = mapped_column(Float)
+    hips_cm: Mapped[float | None] = mapped_column(Float)
+    inseam_cm: Mapped[float | None] = mapped_column(Float)
+    shoulder_cm: Mapped[float | None] = mapped_column(Float)
+    shoe_size_eu: Mapped[float | None] = mapped_column(Float)
+    body_shape: Mapped[str | None] = mapped_column(String(32))
+    fit_preference: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(16))
+    styles: Mapped[list[str]] = mapped_column(default=list)
+    favourite_colours: Mapped[list[str]] = mapped_column(default=list)
+    avoided_colours: Mapped[list[str]] = mapped_column(default=list)
+    budget_min: Mapped[float | None] = mapped_column(Float)
+    budget_max: Mapped[float | None] = mapped_column(Float)
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    home_city: Mapped[str | None] = mapped_column(String(80))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    length_unit: Mapped[str] = mapped_column(String(4), default="cm")
+    weight_unit: Mapped[str] = mapped_column(String(4), default="kg")
+    consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+
+class RefreshToken(Base):
+    """One row per issued refresh token so rotation and reuse detection work.
+
+    Tokens of one sign-in share a ``family_id``; presenting a token that was
+    already rotated revokes the whole family (a stolen token is then useless).
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    replaced_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class OutboxEvent(Base):
+    """Events written in the same transaction as the data they announce.
+
+    A relay publishes unpublished rows to the event bus, so a database write and
+    its event can never diverge (the design's outbox contract).
+    """
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_unpublished", "published_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    topic: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
