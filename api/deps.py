@@ -1,0 +1,117 @@
+"""FastAPI dependencies, one named ``Annotated`` alias each.
+
+Heavy clients are built once in the lifespan (``api.main``) and live on
+``app.state``; these functions only hand them to routers. Authorisation is
+decided here too, so every router states its policy in its signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from api.tokens import InvalidToken, TokenService
+from core.config import Settings
+from storage.stores import Stores
+from tools.profile.schemas import Role, UserRead
+from tools.profile.service import AccountService, NotFound, ProfileService
+
+API_PREFIX = "/api/v1"
+TOKEN_URL = f"{API_PREFIX}/auth/token"
+
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _stores(request: Request) -> Stores:
+    stores: Stores = request.app.state.stores
+    return stores
+
+
+def _accounts(request: Request) -> AccountService:
+    accounts: AccountService = request.app.state.accounts
+    return accounts
+
+
+def _profiles(request: Request) -> ProfileService:
+    profiles: ProfileService = request.app.state.profiles
+    return profiles
+
+
+def _tokens(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoresDep = Annotated[Stores, Depends(_stores)]
+AccountsDep = Annotated[AccountService, Depends(_accounts)]
+ProfilesDep = Annotated[ProfileService, Depends(_profiles)]
+TokensDep = Annotated[TokenService, Depends(_tokens)]
+BearerToken = Annotated[str | None, Depends(_bearer)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _current_user(token: BearerToken, tokens: TokensDep, accounts: AccountsDep) -> UserRead:
+    """The signed-in user, re-read from the store so a disabled account or a changed role counts at once."""
+    if not token:
+        raise _unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
+    try:
+        claims = tokens.decode(token, "access")
+        user = accounts.get_user(claims.subject)
+    except InvalidToken as exc:
+        raise _unauthorized(str(exc)) from exc
+    except NotFound as exc:
+        raise _unauthorized("the account for this token no longer exists") from exc
+    if not user.is_active:
+        raise _unauthorized("account is disabled")
+    return user
+
+
+CurrentUser = Annotated[UserRead, Depends(_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[UserRead], UserRead]:
+    allowed = frozenset(roles)
+
+    def check(user: CurrentUser) -> UserRead:
+        if user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs one of the roles: {names}")
+        return user
+
+    return check
+
+
+AdminUser = Annotated[UserRead, Depends(require_roles(Role.admin))]
+StaffUser = Annotated[UserRead, Depends(require_roles(Role.admin, Role.support))]
+
+UserIdPath = Annotated[str, Path(min_length=1, max_length=36, description="The user's id")]
+
+
+def _reader_of_user(user_id: UserIdPath, user: CurrentUser) -> str:
+    """Anyone may read their own record; support and admin may read anyone's."""
+    if user.id != user_id and user.role not in {Role.admin, Role.support}:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "you can only read your own account")
+    return user_id
+
+
+def _writer_of_user(user_id: UserIdPath, user: CurrentUser) -> str:
+    """Only the person themself, or an admin, may change their data; support only reads."""
+    if user.id != user_id and user.role is not Role.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "you can only change your own account")
+    return user_id
+
+
+ReadableUserId = Annotated[str, Depends(_reader_of_user)]
+WritableUserId = Annotated[str, Depends(_writer_of_user)]

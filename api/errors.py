@@ -1,0 +1,90 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every 4xx says what was wrong in ``detail``; validation errors also list each
+field under ``errors``. A 5xx is a bug: ``api.middleware`` logs it with its
+traceback and the caller gets only the request id to quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.logging import request_id_var
+from tools.profile.service import AccountError, EmailTaken, InvalidProfile, NotFound, WrongPassword
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        # Drop ``input`` (it may hold a password) and ``ctx`` (it may hold exception objects).
+        location = [str(part) for part in error.get("loc", ())]
+        errors.append({"loc": location, "msg": error.get("msg", ""), "type": error.get("type", "")})
+    return errors
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+
+
+async def _validation_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    summary = "; ".join(f"{'.'.join(e['loc'][1:] or e['loc'])}: {e['msg']}" for e in errors[:5]) + (
+        "; ..." if len(errors) > 5 else ""
+    )
+    return problem(422, f"invalid request: {summary}", instance=request.url.path, errors=errors)
+
+
+_ACCOUNT_STATUS: dict[type[AccountError], int] = {
+    NotFound: 404,
+    EmailTaken: 409,
+    InvalidProfile: 422,
+    WrongPassword: 400,
+}
+
+
+async def _account_error(request: Request, exc: Exception) -> JSONResponse:
+    """Domain errors from ``tools`` carry a message meant for the caller; map them to their status."""
+    assert isinstance(exc, AccountError)
+    status = next((code for kind, code in _ACCOUNT_STATUS.items() if isinstance(exc, kind)), 400)
+    return problem(status, str(exc), instance=request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(RequestValidationError, _validation_exception)
+    app.add_exception_handler(AccountError, _account_error)

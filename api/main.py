@@ -1,0 +1,92 @@
+"""The FastAPI application: ``create_app()`` wires settings, stores, services and routers.
+
+Everything heavy is built once in the lifespan and put on ``app.state``; routers
+receive it through ``api.deps``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import API_PREFIX
+from api.errors import install_error_handlers
+from api.middleware import Metrics, RequestContextMiddleware
+from api.routers import auth, health, profiles, users
+from api.tokens import TokenService
+from core.config import Settings, get_settings
+from core.logging import configure_logging
+from storage.sql.outbox import OutboxRelay, relay_forever
+from storage.stores import build_stores
+from tools.profile.schemas import Role
+from tools.profile.service import AccountService, ProfileService
+
+logger = logging.getLogger(__name__)
+
+
+def _ensure_first_admin(settings: Settings, accounts: AccountService) -> None:
+    """A fresh install gets one admin from the settings, so someone can grant roles."""
+    if accounts.count_admins() > 0:
+        return
+    accounts.create_user(
+        email=settings.auth.first_admin_email,
+        password=settings.auth.first_admin_password.get_secret_value(),
+        full_name="Administrator",
+        role=Role.admin,
+    )
+    logger.info("created the first admin", extra={"email": settings.auth.first_admin_email})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stores = await run_in_threadpool(build_stores, settings)
+        accounts = AccountService(stores.db)
+        app.state.stores = stores
+        app.state.accounts = accounts
+        app.state.profiles = ProfileService(stores.db)
+        app.state.tokens = TokenService(settings.auth, stores.db)
+        await run_in_threadpool(_ensure_first_admin, settings, accounts)
+        stop = asyncio.Event()
+        relay = asyncio.create_task(relay_forever(OutboxRelay(stores.db, stores.events), stop))
+        logger.info("ready", extra={"environment": settings.environment, "sql": stores.db.dialect})
+        try:
+            yield
+        finally:
+            stop.set()
+            await relay
+            await run_in_threadpool(stores.close)
+
+    app = FastAPI(
+        title=settings.project_name,
+        version="0.1.0",
+        summary="Personal style advisor (个人形象智能顾问助手) API",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+
+    app.include_router(health.router)
+    for router in (auth.router, users.router, profiles.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,86 @@
+"""Accounts: a person's own (``/users/me``) and, for staff, everyone's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from api.deps import AccountsDep, AdminUser, CurrentUser, ReadableUserId, StaffUser, TokensDep, UserIdPath
+from tools.profile.schemas import AdminUserCreate, AdminUserUpdate, Role, UserList, UserRead, UserUpdateMe
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me")
+def read_me(user: CurrentUser) -> UserRead:
+    return user
+
+
+@router.patch("/me")
+def update_me(body: UserUpdateMe, user: CurrentUser, accounts: AccountsDep, tokens: TokensDep) -> UserRead:
+    updated = accounts.update_me(
+        user.id,
+        full_name=body.full_name,
+        set_full_name="full_name" in body.model_fields_set,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    if body.new_password is not None:
+        tokens.revoke_all(user.id)  # a new password signs out every other device
+    return updated
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
+def delete_me(user: CurrentUser, accounts: AccountsDep) -> None:
+    """Delete the account and its profile for good."""
+    if user.role is Role.admin and accounts.count_admins() <= 1:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the last admin cannot delete their own account")
+    accounts.delete_user(user.id)
+
+
+@router.get("")
+def list_users(
+    _: StaffUser,
+    accounts: AccountsDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    role: Role | None = None,
+    email_contains: Annotated[str | None, Query(min_length=1, max_length=254)] = None,
+) -> UserList:
+    return accounts.list_users(offset=offset, limit=limit, role=role, email_contains=email_contains)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(body: AdminUserCreate, _: AdminUser, accounts: AccountsDep) -> UserRead:
+    return accounts.create_user(
+        email=str(body.email),
+        password=body.password,
+        full_name=body.full_name,
+        role=body.role,
+        locale=body.locale,
+    )
+
+
+@router.get("/{user_id}")
+def read_user(user_id: ReadableUserId, accounts: AccountsDep) -> UserRead:
+    return accounts.get_user(user_id)
+
+
+@router.patch("/{user_id}")
+def update_user(
+    user_id: UserIdPath, body: AdminUserUpdate, admin: AdminUser, accounts: AccountsDep, tokens: TokensDep
+) -> UserRead:
+    if user_id == admin.id and (body.role not in {None, Role.admin} or body.is_active is False):
+        raise HTTPException(status.HTTP_409_CONFLICT, "an admin cannot demote or disable themself")
+    updated = accounts.update_user(user_id, body)
+    if body.is_active is False or body.role is not None:
+        tokens.revoke_all(user_id)  # new rights take effect at the next sign-in
+    return updated
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: UserIdPath, admin: AdminUser, accounts: AccountsDep) -> None:
+    if user_id == admin.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "delete your own account through DELETE /users/me")
+    accounts.delete_user(user_id)

@@ -1,0 +1,90 @@
+"""The API in its production profile, on the real PostgreSQL, Redis and S3 servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import API, build_client, sign_in
+from tests.conftest import (
+    TEST_ADMIN_EMAIL,
+    TEST_ADMIN_PASSWORD,
+    TEST_SECRET,
+    make_settings,
+    require_service,
+    reset_postgres,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def production_client(tmp_path: Path) -> Iterator[TestClient]:
+    postgres = require_service("IK_TEST_POSTGRES_URL", "PostgreSQL")
+    redis = require_service("IK_TEST_REDIS_URL", "Redis")
+    s3_endpoint = require_service("IK_TEST_S3_ENDPOINT", "S3 server")
+    reset_postgres(postgres)
+    settings = make_settings(
+        tmp_path,
+        environment="production",
+        auth={
+            "secret_key": TEST_SECRET,
+            "first_admin_email": TEST_ADMIN_EMAIL,
+            "first_admin_password": TEST_ADMIN_PASSWORD,
+        },
+        sql={"backend": "postgresql", "url": postgres},
+        # a fresh key prefix per test keeps runs on the shared Redis apart
+        cache={"backend": "redis", "redis_url": redis, "key_prefix": f"ik-test-{uuid.uuid4().hex[:8]}:"},
+        objects={
+            "backend": "s3",
+            "s3_endpoint": s3_endpoint,
+            "s3_access_key": require_service("IK_TEST_S3_ACCESS_KEY", "S3 access key"),
+            "s3_secret_key": require_service("IK_TEST_S3_SECRET_KEY", "S3 secret key"),
+            "s3_bucket": f"ik-test-{uuid.uuid4().hex[:8]}",
+            "s3_secure": False,
+        },
+    )
+    yield from build_client(settings)
+
+
+def test_sign_up_sign_in_and_profile_on_the_production_stack(production_client: TestClient) -> None:
+    client = production_client
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert all(check["ok"] for check in ready.json()["checks"].values())
+
+    body = {"email": "prod@example.com", "password": "password-123", "locale": "zh"}
+    assert client.post(f"{API}/auth/signup", json=body).status_code == 201
+    me = sign_in(client, "prod@example.com", "password-123")
+    response = client.patch(
+        f"{API}/users/me/profile",
+        json={"measurements": {"height": {"value": 64, "unit": "in"}}, "favourite_colours": ["藏青色"]},
+        headers=me.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["height_cm"] == 162.56
+    assert response.json()["favourite_colours"] == ["藏青色"]
+
+    rotated = client.post(f"{API}/auth/refresh", json={"refresh_token": me.refresh_token})
+    assert rotated.status_code == 200
+    assert client.post(f"{API}/auth/refresh", json={"refresh_token": me.refresh_token}).status_code == 401
+
+    admin = sign_in(client, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
+    listing = client.get(f"{API}/users", headers=admin.headers).json()
+    assert {u["email"] for u in listing["items"]} == {TEST_ADMIN_EMAIL, "prod@example.com"}
+
+
+def test_sign_in_throttling_is_shared_through_redis(production_client: TestClient) -> None:
+    client = production_client
+    for _ in range(10):
+        client.post(f"{API}/auth/token", data={"username": TEST_ADMIN_EMAIL, "password": "wrong-password"})
+    response = client.post(
+        f"{API}/auth/token", data={"username": TEST_ADMIN_EMAIL, "password": "wrong-password"}
+    )
+    assert response.status_code == 429
+    redis = client.app.state.stores.cache  # type: ignore[attr-defined]
+    assert type(redis).__name__ == "RedisCache"
