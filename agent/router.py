@@ -1,0 +1,215 @@
+"""The fast local intent router: character and word n-grams plus MiniLM, a calibrated linear model.
+
+It needs no server and answers in milliseconds, so every turn can be routed
+before any LLM is involved. Chinese has no spaces, so character n-grams (1-3)
+carry most of the signal there; word uni- and bigrams help English. Probabilities
+are calibrated (sigmoid, cross-validated) so that ``confidence`` can decide when a
+turn should go to an LLM instead, or trigger a clarifying question.
+
+Several requests in one turn ("recommend a dress for a wedding and tell me my
+size") are found by splitting the turn into clauses at connectives and
+classifying each clause; adjacent clauses with the same intent merge.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+from scipy.sparse import csr_matrix, hstack
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from agent.intents import Intent
+from rag.embeddings import MiniLMEncoder, default_encoder
+
+INTENT_DATA_DIR = Path(__file__).resolve().parent.parent / "evals" / "data" / "intents"
+
+#: A clause must reach this confidence to count as a request of its own in a multi-intent turn.
+CLAUSE_CONFIDENCE = 0.5
+#: Characters looked at; longer messages are cut (the API refuses far longer ones anyway).
+MAX_CHARS = 2_000
+SEED = 20261127
+
+# Connectives that start a new request. Commas alone do not ("白色连衣裙，夏天，500元以内" is one search).
+_SPLIT = re.compile(
+    r"(?:[;；。!！?？]+|\n+"
+    r"|,?\s+(?:and then|and also|and|then|also)\s+"
+    r"|[，,]?\s*(?:然后|并且|而且|另外|还有|顺便|同时|再帮我|再给我|再看看)\s*"
+    r"|[，,]\s*(?=(?:帮我|给我|请|告诉我|看看|能不能|可以|tell me|check|let me|can you|please|show me)))",
+    re.IGNORECASE,
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits become ASCII), lower case, collapsed spaces."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: Intent
+
+
+def load_examples(path: Path) -> list[Example]:
+    examples = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            try:
+                examples.append(Example(row["text"], Intent(row["intent"])))
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"{path}:{number}: bad example {line.strip()[:80]!r}: {exc}") from exc
+    return examples
+
+
+class IntentScore(BaseModel):
+    intent: Intent
+    confidence: float = Field(ge=0, le=1)
+    #: The part of the message this intent was read from (the whole message for single-intent turns).
+    text: str
+
+
+class IntentClassifier:
+    """Trained once per process from the labelled utterances; deterministic for a given training set.
+
+    Features: TF-IDF of character 1-3-grams (Chinese, typos) and word 1-2-grams
+    (English), plus the MiniLM sentence embedding scaled by ``embedding_weight``
+    (English paraphrases that share no words). The weight 0.5 and the SVM's C=1
+    were chosen by 5-fold cross-validation on the training split only (macro-F1
+    0.793, against 0.762 without embeddings); the dev split is kept for the report.
+    """
+
+    def __init__(
+        self,
+        examples: Sequence[Example],
+        *,
+        encoder: MiniLMEncoder | None = None,
+        embedding_weight: float = 0.5,
+    ) -> None:
+        if len({e.intent for e in examples}) < 2:
+            raise ValueError("need examples of at least two intents to train the router")
+        self._encoder = encoder
+        self._embedding_weight = embedding_weight
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+        self._words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b[a-z0-9']+\b",  # noqa: S106 - a regex, not a secret
+        )
+        texts = [normalise(e.text) for e in examples]
+        self._chars.fit(texts)
+        self._words.fit(texts)
+        smallest = min(sum(1 for e in examples if e.intent == i) for i in {e.intent for e in examples})
+        self._model = CalibratedClassifierCV(
+            LinearSVC(C=1.0, random_state=SEED),
+            method="sigmoid",
+            cv=max(2, min(5, smallest)),
+            ensemble=False,
+        )
+        self._model.fit(self._features(texts), [e.intent.value for e in examples])
+        self.labels = [Intent(label) for label in self._model.classes_]
+
+    def _features(self, normalised: Sequence[str]) -> csr_matrix:
+        blocks = [self._chars.transform(normalised), self._words.transform(normalised)]
+        if self._encoder is not None and self._embedding_weight:
+            blocks.append(csr_matrix(self._encoder.encode(normalised) * self._embedding_weight))
+        return csr_matrix(hstack(blocks))
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        result: np.ndarray[Any, np.dtype[np.float64]] = self._model.predict_proba(
+            self._features([normalise(t) for t in texts])
+        )
+        return result
+
+    def predict(self, text: str) -> IntentScore:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: Sequence[str]) -> list[IntentScore]:
+        if not texts:
+            return []
+        probabilities = self.probabilities(texts)
+        best = probabilities.argmax(axis=1)
+        return [
+            IntentScore(intent=self.labels[int(i)], confidence=round(float(p[i]), 4), text=t)
+            for t, p, i in zip(texts, probabilities, best, strict=True)
+        ]
+
+    def route(self, text: str) -> list[IntentScore]:
+        """The requests in one message, in the order asked; one entry for a single request."""
+        whole = self.predict(text)
+        clauses = split_clauses(text)
+        if len(clauses) < 2:
+            return [whole]
+        found: list[IntentScore] = []
+        for clause in self.predict_many(clauses):
+            if clause.confidence < CLAUSE_CONFIDENCE:
+                continue
+            if found and found[-1].intent == clause.intent:
+                last = found[-1]
+                found[-1] = IntentScore(
+                    intent=last.intent,
+                    confidence=max(last.confidence, clause.confidence),
+                    text=f"{last.text} {clause.text}",
+                )
+            else:
+                found.append(clause)
+        if len({f.intent for f in found}) < 2:
+            return [whole]
+        return found
+
+
+def _substantial(part: str) -> bool:
+    return len(re.findall(r"[a-zA-Z]+", part)) >= 2 or len(re.findall(r"[\u4e00-\u9fff]", part)) >= 3
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses at connectives; a fragment too short to be a request joins its neighbour."""
+    parts = [p.strip(" ，,、") for p in _SPLIT.split(text[:MAX_CHARS]) if p and p.strip(" ，,、")]
+    clauses: list[str] = []
+    pending = ""
+    for part in parts:
+        if _substantial(part):
+            clauses.append(f"{pending} {part}".strip())
+            pending = ""
+        elif clauses:
+            clauses[-1] = f"{clauses[-1]} {part}"
+        else:
+            pending = f"{pending} {part}".strip()
+    if pending:
+        clauses.append(pending)
+    return clauses
+
+
+@lru_cache(maxsize=1)
+def default_classifier() -> IntentClassifier:
+    """The router trained on the shipped training split (the dev split is never used for training)."""
+    return IntentClassifier(load_examples(INTENT_DATA_DIR / "train.jsonl"), encoder=default_encoder())
+
+
+def iter_jsonl_texts(lines: Iterable[str]) -> Iterable[str]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text = row["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"line {number}: expected a JSON object with a 'text' field") from exc
+        if not isinstance(text, str):
+            raise ValueError(f"line {number}: 'text' must be a string")
+        yield text
