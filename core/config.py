@@ -214,12 +214,19 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if len(self.auth.secret_key.get_secret_value()) < 32:
                 raise ValueError("IK_AUTH__SECRET_KEY must be at least 32 characters in production")
+            if len(self.auth.first_admin_password.get_secret_value()) < 12:
+                raise ValueError("IK_AUTH__FIRST_ADMIN_PASSWORD must be at least 12 characters in production")
+            if self.sql.echo:
+                raise ValueError(
+                    "IK_SQL__ECHO logs statement parameters (personal data); refused in production"
+                )
             embedded = [
                 f"{name}={backend}"
                 for name, backend, allowed in (
                     ("IK_SQL__BACKEND", self.sql.backend, "postgresql"),
                     ("IK_CACHE__BACKEND", self.cache.backend, "redis"),
                     ("IK_OBJECTS__BACKEND", self.objects.backend, "s3"),
+                    ("IK_VECTORS__BACKEND", self.vectors.backend, "milvus"),
                 )
                 if backend != allowed
             ]
@@ -227,6 +234,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production runs several stateless API pods, so it needs shared stores; "
                     f"refusing embedded backends: {', '.join(embedded)}"
+                )
+            if self.events.backend == "memory":
+                # No Kafka adapter exists yet, so this cannot be refused; say loudly what it means.
+                warnings.warn(
+                    "IK_EVENTS__BACKEND=memory in production: events stay inside each pod until the "
+                    "Kafka adapter lands",
+                    stacklevel=2,
                 )
         return self
 

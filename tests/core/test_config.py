@@ -31,6 +31,7 @@ PROD_STORES = {
         "s3_access_key": "key",
         "s3_secret_key": "secret",
     },
+    "vectors": {"backend": "milvus", "uri": "http://milvus:19530"},
 }
 
 
@@ -52,8 +53,26 @@ def test_default_secrets_are_refused_outside_development(environment: str) -> No
 
 
 def test_production_refuses_embedded_stores() -> None:
-    with pytest.raises(ValidationError, match="refusing embedded backends: IK_SQL__BACKEND=sqlite"):
+    expected = (
+        "refusing embedded backends: IK_SQL__BACKEND=sqlite, IK_CACHE__BACKEND=memory, "
+        "IK_OBJECTS__BACKEND=local, IK_VECTORS__BACKEND=milvus_lite"
+    )
+    with pytest.raises(ValidationError, match=expected):
         build(environment="production", auth=PROD_SECRETS)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"auth": {**PROD_SECRETS, "first_admin_password": "short-pw"}}, "at least 12 characters"),
+        ({"sql": {**PROD_STORES["sql"], "echo": True}}, "IK_SQL__ECHO"),
+    ],
+)
+def test_production_refuses_weak_admin_passwords_and_sql_echo(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        build(environment="production", **{"auth": PROD_SECRETS, **PROD_STORES, **overrides})
 
 
 def test_production_refuses_a_short_secret() -> None:
@@ -65,8 +84,9 @@ def test_production_refuses_a_short_secret() -> None:
         )
 
 
-def test_production_profile_is_accepted() -> None:
-    settings = build(environment="production", auth=PROD_SECRETS, **PROD_STORES)
+def test_production_profile_is_accepted_with_a_warning_about_the_event_bus() -> None:
+    with pytest.warns(UserWarning, match="events stay inside each pod"):
+        settings = build(environment="production", auth=PROD_SECRETS, **PROD_STORES)
     # a plain postgresql:// URL is routed to the psycopg 3 driver
     assert settings.sql_url == "postgresql+psycopg://u:p@db:5432/ik"
     assert DEFAULT_SECRET not in settings.auth.secret_key.get_secret_value()
