@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.logging import request_id_var
-from tools.profile.service import AccountError, EmailTaken, InvalidProfile, NotFound, WrongPassword
+from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -74,6 +74,7 @@ _ACCOUNT_STATUS: dict[type[AccountError], int] = {
     EmailTaken: 409,
     InvalidProfile: 422,
     WrongPassword: 400,
+    LastAdmin: 409,
 }
 
 

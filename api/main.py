@@ -25,21 +25,29 @@ from core.logging import configure_logging
 from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
 from tools.profile.schemas import Role
-from tools.profile.service import AccountService, ProfileService
+from tools.profile.service import AccountService, EmailTaken, ProfileService
 
 logger = logging.getLogger(__name__)
 
 
 def _ensure_first_admin(settings: Settings, accounts: AccountService) -> None:
     """A fresh install gets one admin from the settings, so someone can grant roles."""
-    if accounts.count_admins() > 0:
+    if accounts.count_active_admins() > 0:
         return
-    accounts.create_user(
-        email=settings.auth.first_admin_email,
-        password=settings.auth.first_admin_password.get_secret_value(),
-        full_name="Administrator",
-        role=Role.admin,
-    )
+    try:
+        accounts.create_user(
+            email=settings.auth.first_admin_email,
+            password=settings.auth.first_admin_password.get_secret_value(),
+            full_name="Administrator",
+            role=Role.admin,
+        )
+    except EmailTaken:
+        # Another pod starting at the same moment created it, or the account exists but
+        # was disabled or demoted: either way, do not overwrite a person's account here.
+        logger.warning(
+            "first admin not created: the account exists", extra={"email": settings.auth.first_admin_email}
+        )
+        return
     logger.info("created the first admin", extra={"email": settings.auth.first_admin_email})
 
 

@@ -120,25 +120,37 @@ class TokenService:
         return pair, refresh_jti
 
     def rotate(self, refresh_token: str) -> TokenPair:
-        """Swap a refresh token for a new pair in one transaction; reuse revokes the family."""
+        """Swap a refresh token for a new pair in one transaction; reuse revokes the family.
+
+        The user row is locked first (as a password change does), so a refresh and a
+        password change cannot interleave; the token is then spent with a conditional
+        UPDATE, which lets exactly one of two concurrent refreshes win on any backend
+        (SQLite ignores row locks, so the lock alone would not do).
+        """
         claims = self.decode(refresh_token, "refresh")
         with self.db.session() as session:
-            row = session.get(RefreshToken, claims.jti, with_for_update=True)
-            if row is None:
+            user = session.get(User, claims.subject, with_for_update=True)
+            row = session.get(RefreshToken, claims.jti)
+            if row is None or user is None or row.user_id != user.id:
                 raise InvalidToken("refresh token is not recognised")
-            if row.revoked_at is not None:
+            if row.expires_at <= utcnow():
+                raise InvalidToken("refresh token has expired")
+            if not user.is_active:
+                raise InvalidToken("account is disabled")
+            spent = session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.jti == row.jti, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            if spent.rowcount != 1:  # type: ignore[attr-defined]
                 # Someone used a token that was already rotated or revoked: assume theft.
                 self._revoke_family(session, row.family_id)
                 session.commit()
                 raise InvalidToken("refresh token was already used; please sign in again")
-            if row.expires_at <= utcnow():
-                raise InvalidToken("refresh token has expired")
-            user = session.get(User, row.user_id)
-            if user is None or not user.is_active:
-                raise InvalidToken("account is disabled")
             pair, new_jti = self._issue(session, user.id, Role(user.role), row.family_id)
-            row.revoked_at = utcnow()
-            row.replaced_by = new_jti
+            session.execute(
+                update(RefreshToken).where(RefreshToken.jti == row.jti).values(replaced_by=new_jti)
+            )
             return pair
 
     def revoke(self, refresh_token: str, *, user_id: str) -> None:
@@ -150,14 +162,6 @@ class TokenService:
             row = session.get(RefreshToken, claims.jti)
             if row is not None:
                 self._revoke_family(session, row.family_id)
-
-    def revoke_all(self, user_id: str) -> None:
-        with self.db.session() as session:
-            session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
-            )
 
     @staticmethod
     def _revoke_family(session: Session, family_id: str) -> None:

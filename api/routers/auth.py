@@ -59,6 +59,10 @@ def token(
     stores: StoresDep,
 ) -> TokenResponse:
     """OAuth2 password flow: ``username`` is the email."""
+    if "\x00" in form.username or "\x00" in form.password:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "wrong email or password", headers={"WWW-Authenticate": "Bearer"}
+        )
     client = request.client.host if request.client else "unknown"
     throttle_key = f"login-failures:{form.username.strip().lower()}:{client}"
     failures = stores.cache.get(throttle_key)

@@ -6,8 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from api.deps import AccountsDep, AdminUser, CurrentUser, ReadableUserId, StaffUser, TokensDep, UserIdPath
-from tools.profile.schemas import AdminUserCreate, AdminUserUpdate, Role, UserList, UserRead, UserUpdateMe
+from api.deps import AccountsDep, AdminUser, CurrentUser, ReadableUserId, StaffUser, UserIdPath
+from tools.profile.schemas import (
+    PLAIN_TEXT,
+    AdminUserCreate,
+    AdminUserUpdate,
+    Role,
+    UserList,
+    UserRead,
+    UserUpdateMe,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -18,23 +26,22 @@ def read_me(user: CurrentUser) -> UserRead:
 
 
 @router.patch("/me")
-def update_me(body: UserUpdateMe, user: CurrentUser, accounts: AccountsDep, tokens: TokensDep) -> UserRead:
-    updated = accounts.update_me(
+def update_me(body: UserUpdateMe, user: CurrentUser, accounts: AccountsDep) -> UserRead:
+    # A new password ends every sign-in, this device's refresh token included (revoked in the
+    # same transaction as the change); access tokens already issued lapse within their lifetime.
+    return accounts.update_me(
         user.id,
         full_name=body.full_name,
         set_full_name="full_name" in body.model_fields_set,
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    if body.new_password is not None:
-        tokens.revoke_all(user.id)  # a new password signs out every other device
-    return updated
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)
 def delete_me(user: CurrentUser, accounts: AccountsDep) -> None:
     """Delete the account and its profile for good."""
-    if user.role is Role.admin and accounts.count_admins() <= 1:
+    if user.role is Role.admin and accounts.count_active_admins() <= 1:
         raise HTTPException(status.HTTP_409_CONFLICT, "the last admin cannot delete their own account")
     accounts.delete_user(user.id)
 
@@ -43,10 +50,10 @@ def delete_me(user: CurrentUser, accounts: AccountsDep) -> None:
 def list_users(
     _: StaffUser,
     accounts: AccountsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     role: Role | None = None,
-    email_contains: Annotated[str | None, Query(min_length=1, max_length=254)] = None,
+    email_contains: Annotated[str | None, Query(min_length=1, max_length=254, pattern=PLAIN_TEXT)] = None,
 ) -> UserList:
     return accounts.list_users(offset=offset, limit=limit, role=role, email_contains=email_contains)
 
@@ -69,14 +76,12 @@ def read_user(user_id: ReadableUserId, accounts: AccountsDep) -> UserRead:
 
 @router.patch("/{user_id}")
 def update_user(
-    user_id: UserIdPath, body: AdminUserUpdate, admin: AdminUser, accounts: AccountsDep, tokens: TokensDep
+    user_id: UserIdPath, body: AdminUserUpdate, admin: AdminUser, accounts: AccountsDep
 ) -> UserRead:
     if user_id == admin.id and (body.role not in {None, Role.admin} or body.is_active is False):
         raise HTTPException(status.HTTP_409_CONFLICT, "an admin cannot demote or disable themself")
-    updated = accounts.update_user(user_id, body)
-    if body.is_active is False or body.role is not None:
-        tokens.revoke_all(user_id)  # new rights take effect at the next sign-in
-    return updated
+    # Disabling or changing the role ends the person's sign-ins in the same transaction.
+    return accounts.update_user(user_id, body)
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -51,8 +51,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Loaded on access, not joined: account reads do not need it, and PostgreSQL refuses
+    # SELECT ... FOR UPDATE (used to lock a user row) across an outer join.
     profile: Mapped[Profile] = relationship(
-        back_populates="user", cascade="all, delete-orphan", uselist=False, lazy="joined"
+        back_populates="user", cascade="all, delete-orphan", uselist=False
     )
 
 

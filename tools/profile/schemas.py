@@ -82,6 +82,11 @@ class Locale(StrEnum):
 Currency = Literal["CNY", "USD", "EUR", "GBP", "JPY", "INR"]
 
 
+#: PostgreSQL text cannot hold NUL, and no person types one: refuse it (and other control
+#: characters but tab and newline) at the edge rather than fail in the database.
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 class StrictModel(BaseModel):
     """Inputs refuse unknown fields so a typo is an error, not silently ignored data."""
 
@@ -104,17 +109,17 @@ BMI_RANGE = (10.0, 80.0)
 
 
 class Length(StrictModel):
-    value: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    value: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
     unit: LengthUnit = LengthUnit.cm
 
 
 class Weight(StrictModel):
-    value: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    value: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
     unit: WeightUnit = WeightUnit.kg
 
 
 class ShoeSize(StrictModel):
-    value: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    value: Annotated[float, Field(gt=0, le=1_000, allow_inf_nan=False)]
     system: ShoeSizeSystem = ShoeSizeSystem.eu
 
 
@@ -235,7 +240,9 @@ class ProfileUpdate(StrictModel):
     favourite_colours: ColourList | None = None
     avoided_colours: ColourList | None = None
     budget: Budget | None = None
-    home_city: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
+    home_city: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=PLAIN_TEXT)] | None = (
+        None
+    )
     locale: Locale | None = None
     preferred_units: PreferredUnits | None = None
     consents: Consents | None = None
@@ -291,7 +298,7 @@ class ProfileRead(BaseModel):
 
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-FullName = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+FullName = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=PLAIN_TEXT)]
 
 
 class UserCreate(StrictModel):

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.events import Topic
 from storage.sql import Database
-from storage.sql.models import Profile, User
+from storage.sql.models import Profile, RefreshToken, User
 from storage.sql.outbox import add_event
+from storage.sql.types import utcnow
 from tools.profile.passwords import hash_password, needs_rehash, verify_password
 from tools.profile.schemas import (
     BMI_RANGE,
@@ -54,6 +55,10 @@ class InvalidProfile(AccountError, ValueError):
 
 class WrongPassword(AccountError):
     pass
+
+
+class LastAdmin(AccountError):
+    """Refused because it would leave no active admin, and so nobody able to grant roles."""
 
 
 def _normalise_email(email: str) -> str:
@@ -124,19 +129,30 @@ class AccountService:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(query.order_by(User.created_at, User.id).offset(offset).limit(limit))
             return UserList(
-                items=[UserRead.model_validate(u) for u in rows.unique()],
+                items=[UserRead.model_validate(u) for u in rows],
                 total=total,
                 offset=offset,
                 limit=limit,
             )
 
     def update_user(self, user_id: str, update: AdminUserUpdate) -> UserRead:
+        """Change name, role or active flag; a new role or a disabled account ends its sign-ins."""
+        changes = update.model_dump(exclude_unset=True)
+        for field in ("role", "is_active"):
+            if field in changes and changes[field] is None:
+                raise InvalidProfile(f"{field} cannot be null")
         with self.db.session() as session:
-            user = self._user(session, user_id)
-            for field, value in update.model_dump(exclude_unset=True).items():
-                if value is None and field in {"role", "is_active"}:
-                    raise InvalidProfile(f"{field} cannot be null")
+            user = self._user(session, user_id, lock=True)
+            loses_admin = user.role == Role.admin.value and (
+                changes.get("is_active") is False or changes.get("role", Role.admin) != Role.admin
+            )
+            if loses_admin and user.is_active and self._active_admins(session) <= 1:
+                raise LastAdmin("this is the last active admin; make someone else admin first")
+            role_changed = "role" in changes and changes["role"].value != user.role
+            for field, value in changes.items():
                 setattr(user, field, value.value if isinstance(value, Role) else value)
+            if role_changed or changes.get("is_active") is False:
+                _end_sessions(session, user_id)
             session.flush()
             return UserRead.model_validate(user)
 
@@ -149,12 +165,16 @@ class AccountService:
         current_password: str | None,
         new_password: str | None,
     ) -> UserRead:
+        """A person's own name or password; a new password ends every sign-in in the same transaction."""
         with self.db.session() as session:
-            user = self._user(session, user_id)
+            # The row lock orders this against a concurrent token refresh (api.tokens locks it too),
+            # so a refresh cannot slip a new token past the revocation.
+            user = self._user(session, user_id, lock=True)
             if new_password is not None:
                 if not verify_password(current_password or "", user.hashed_password):
                     raise WrongPassword("current_password is not correct")
                 user.hashed_password = hash_password(new_password)
+                _end_sessions(session, user_id)
             if set_full_name:
                 user.full_name = full_name
             session.flush()
@@ -172,16 +192,30 @@ class AccountService:
                 payload={"user_id": user_id},
             )
 
-    def count_admins(self) -> int:
+    def count_active_admins(self) -> int:
         with self.db.session() as session:
-            return session.scalar(select(func.count()).where(User.role == Role.admin.value)) or 0
+            return self._active_admins(session)
 
     @staticmethod
-    def _user(session: Session, user_id: str) -> User:
-        user = session.get(User, user_id)
+    def _active_admins(session: Session) -> int:
+        query = select(func.count()).where(User.role == Role.admin.value, User.is_active.is_(True))
+        return session.scalar(query) or 0
+
+    @staticmethod
+    def _user(session: Session, user_id: str, *, lock: bool = False) -> User:
+        user = session.get(User, user_id, with_for_update=lock)
         if user is None:
             raise NotFound(f"no user with id {user_id}")
         return user
+
+
+def _end_sessions(session: Session, user_id: str) -> None:
+    """Revoke every live refresh token of the user, inside the caller's transaction."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def profile_read(profile: Profile) -> ProfileRead:
@@ -227,6 +261,8 @@ class ProfileService:
             for column, value in changes.items():
                 # Consents merge: saying yes to one thing must not silently withdraw another.
                 setattr(profile, column, {**profile.consents, **value} if column == "consents" else value)
+            if (profile.budget_min, profile.budget_max) != (None, None) and profile.budget_currency is None:
+                profile.budget_currency = "CNY"  # the documented default when no currency was ever given
             self._check_whole(profile)
             if changes:
                 add_event(
@@ -278,21 +314,30 @@ class ProfileService:
             changes["home_city"] = update.home_city
         if "budget" in given:
             budget = update.budget
-            changes["budget_min"] = budget.min if budget else None
-            changes["budget_max"] = budget.max if budget else None
-            changes["budget_currency"] = budget.currency if budget else None
-        if "preferred_units" in given and update.preferred_units is not None:
-            if update.preferred_units.length is not None:
-                changes["length_unit"] = update.preferred_units.length.value
-            if update.preferred_units.weight is not None:
-                changes["weight_unit"] = update.preferred_units.weight.value
-        if "consents" in given and update.consents is not None:
-            changes["consents"] = {k: v for k, v in update.consents.model_dump().items() if v is not None}
+            if budget is None:  # null clears the whole budget
+                changes.update(budget_min=None, budget_max=None, budget_currency=None)
+            else:  # like the rest of the profile, only the parts given change
+                for part in budget.model_fields_set:
+                    changes[f"budget_{part}"] = getattr(budget, part)
+        if "preferred_units" in given:
+            units = update.preferred_units
+            if units is None or any(getattr(units, f) is None for f in units.model_fields_set):
+                raise InvalidProfile("preferred units cannot be cleared; choose cm or in, kg or lb")
+            for part in units.model_fields_set:
+                changes[f"{part}_unit"] = getattr(units, part).value
+        if "consents" in given:
+            consents = update.consents
+            if consents is None or any(getattr(consents, f) is None for f in consents.model_fields_set):
+                raise InvalidProfile("consents cannot be null; answer each one with true or false")
+            changes["consents"] = {f: getattr(consents, f) for f in consents.model_fields_set}
         return changes
 
     @staticmethod
     def _check_whole(profile: Profile) -> None:
         """Rules across fields, checked on the merged profile (old values plus the update)."""
+        low, high = profile.budget_min, profile.budget_max
+        if low is not None and high is not None and low > high:
+            raise InvalidProfile(f"budget min {low:g} is above max {high:g}")
         if profile.height_cm and profile.weight_kg:
             bmi = profile.weight_kg / (profile.height_cm / 100) ** 2
             if not BMI_RANGE[0] <= bmi <= BMI_RANGE[1]:

@@ -64,8 +64,9 @@ def shoe_to_eu(value: float, system: ShoeSizeSystem) -> float:
     if system == ShoeSizeSystem.eu:
         eu = value
     elif system == ShoeSizeSystem.cn:
-        # CN sizes are given in mm of foot length (e.g. 245) or in cm (24.5).
-        foot_cm = value / 10 if value > 100 else value
+        # CN sizes are given in mm of foot length (e.g. 245, or 95 for an infant) or in cm (24.5);
+        # no foot is 50 cm long, so 50 and above means millimetres.
+        foot_cm = value / 10 if value >= 50 else value
         eu = _last_cm_to_eu(foot_cm + LAST_ALLOWANCE_CM)
     else:
         uk = value - {ShoeSizeSystem.uk: 0, ShoeSizeSystem.us_men: 1, ShoeSizeSystem.us_women: 2}[system]

@@ -12,6 +12,7 @@ from tools.profile.service import (
     AccountService,
     EmailTaken,
     InvalidProfile,
+    LastAdmin,
     NotFound,
     ProfileService,
     WrongPassword,
@@ -189,3 +190,12 @@ def test_a_colour_cannot_be_avoided_once_it_is_a_favourite(
     with pytest.raises(InvalidProfile, match="both favourite and avoided: navy"):
         profiles.update(user.id, ProfileUpdate.model_validate({"avoided_colours": ["navy"]}))
     assert profiles.get(user.id).avoided_colours == []
+
+
+def test_the_last_active_admin_keeps_the_role(accounts: AccountService) -> None:
+    only = accounts.create_user(email="root@example.com", password="password-1", role=Role.admin)
+    with pytest.raises(LastAdmin):
+        accounts.update_user(only.id, AdminUserUpdate(role=Role.user))
+    with pytest.raises(LastAdmin):
+        accounts.update_user(only.id, AdminUserUpdate(is_active=False))
+    assert accounts.count_active_admins() == 1
