@@ -1,0 +1,47 @@
+"""The explicit list of tools the agent may call; other capabilities add theirs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tools.base import Tool, ToolContext, ToolResult
+from tools.profile.service import AccountService, ProfileService
+from tools.profile.tools import PROFILE_TOOLS
+
+
+@dataclass(frozen=True)
+class ToolServices:
+    """The domain services tools run on, built once by whoever hosts the agent (API, CLI, evals)."""
+
+    accounts: AccountService
+    profiles: ProfileService
+
+
+class ToolRegistry:
+    def __init__(self, tools: tuple[Tool[Any], ...]) -> None:
+        names = [t.name for t in tools]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"tool names must be unique: {', '.join(sorted(duplicates))}")
+        self._tools = {t.name: t for t in tools}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool[Any]:
+        return self._tools[name]
+
+    def openai_schemas(self) -> list[dict[str, Any]]:
+        return [tool.openai_schema() for tool in self._tools.values()]
+
+    def invoke(self, name: str, context: ToolContext, arguments: dict[str, Any]) -> ToolResult:
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolResult.failure(f"unknown tool {name!r}; available: {', '.join(self._tools)}")
+        return tool.invoke(context, arguments)
+
+
+def default_registry() -> ToolRegistry:
+    return ToolRegistry((*PROFILE_TOOLS,))
