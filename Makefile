@@ -42,8 +42,9 @@ install: $(UV)
 install-dev: $(UV)
 	$(UV) sync --frozen --extra dev --python $(PYTHON)
 
+# The settings fail closed (production) unless told otherwise; this is the development command.
 run: install
-	$(PY) -m api
+	IK_ENVIRONMENT=$${IK_ENVIRONMENT:-development} $(PY) -m api
 
 services-up:
 	deploy/local/services.sh up

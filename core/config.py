@@ -148,7 +148,8 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    environment: Environment = "development"
+    #: Fails closed: without IK_ENVIRONMENT the strictest checks apply. ``make run`` sets development.
+    environment: Environment = "production"
     project_name: str = "Innovation-kun"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
@@ -210,7 +211,10 @@ class Settings(BaseSettings):
             if self.environment == "development":
                 warnings.warn(f"{message}; set them before deploying.", stacklevel=2)
             else:
-                raise ValueError(f"{message}; refusing to start in {self.environment}.")
+                raise ValueError(
+                    f"{message}; refusing to start in {self.environment} "
+                    "(for local development set IK_ENVIRONMENT=development)."
+                )
         if self.environment == "production":
             if len(self.auth.secret_key.get_secret_value()) < 32:
                 raise ValueError("IK_AUTH__SECRET_KEY must be at least 32 characters in production")
@@ -233,7 +237,8 @@ class Settings(BaseSettings):
             if embedded:
                 raise ValueError(
                     "production runs several stateless API pods, so it needs shared stores; "
-                    f"refusing embedded backends: {', '.join(embedded)}"
+                    f"refusing embedded backends: {', '.join(embedded)} "
+                    "(for local development set IK_ENVIRONMENT=development)"
                 )
             if self.events.backend == "memory":
                 # No Kafka adapter exists yet, so this cannot be refused; say loudly what it means.

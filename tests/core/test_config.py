@@ -35,9 +35,14 @@ PROD_STORES = {
 }
 
 
+def test_without_an_environment_the_production_checks_apply() -> None:
+    with pytest.raises(ValidationError, match="set IK_ENVIRONMENT=development"):
+        build()
+
+
 def test_development_defaults_start_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="development default"):
-        settings = build()
+        settings = build(environment="development")
     assert settings.environment == "development"
     assert settings.sql_url.startswith("sqlite:///")
     assert settings.cache.ttl.recommendations == 1800
