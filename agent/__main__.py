@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from agent.guard import check_message
 from agent.router import default_classifier, iter_jsonl_texts
 from agent.slots import extract_slots
 
@@ -27,6 +28,10 @@ def route_line(text: str) -> dict[str, Any]:
         result["intents"] = [
             {"intent": r.intent.value, "confidence": r.confidence, "text": r.text} for r in routed
         ]
+    verdict = check_message(text)
+    if not verdict.allowed:
+        # The agent would answer with the guard's reply and never route; shown for evaluators.
+        result["guard"] = {"allowed": False, "kind": verdict.kind, "reply": verdict.reply}
     return result
 
 
