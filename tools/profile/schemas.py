@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
@@ -157,8 +158,11 @@ class MeasurementsIn(StrictModel):
     shoulder: Annotated[LengthIn | None, Field(description="Shoulder width, seam to seam")] = None
     shoe_size: ShoeSizeIn | None = None
 
-    def normalised(self) -> dict[str, float]:
-        """Column name -> value in cm/kg/EU, range-checked; only the fields that were given."""
+    _normalised: dict[str, float] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _convert_and_check(self) -> Self:
+        """Convert once, at validation, so an out-of-range value is a validation error (422)."""
         out: dict[str, float] = {}
         errors: list[str] = []
         for name, (low, high) in RANGES_CM.items():
@@ -189,7 +193,12 @@ class MeasurementsIn(StrictModel):
             out["shoe_size_eu"] = eu
         if errors:
             raise ValueError("; ".join(errors))
-        return out
+        self._normalised = out
+        return self
+
+    def normalised(self) -> dict[str, float]:
+        """Column name -> value in cm/kg/EU; only the fields that were given."""
+        return dict(self._normalised)
 
 
 def _dedupe_lower(values: list[str]) -> list[str]:
@@ -230,7 +239,11 @@ class PreferredUnits(StrictModel):
 
 
 class ProfileUpdate(StrictModel):
-    """A partial update: only the fields present change; ``null`` clears a field."""
+    """A partial update: only the fields present change; ``null`` clears a field.
+
+    Rules across fields (BMI, colours both liked and avoided, budget order) need the
+    stored profile too, so ``ProfileService`` checks them on the merged result.
+    """
 
     measurements: MeasurementsIn | None = None
     body_shape: BodyShape | None = None
@@ -246,14 +259,6 @@ class ProfileUpdate(StrictModel):
     locale: Locale | None = None
     preferred_units: PreferredUnits | None = None
     consents: Consents | None = None
-
-    @model_validator(mode="after")
-    def _measurements_in_range(self) -> Self:
-        # Rules across fields (BMI, colours both liked and avoided) need the stored profile
-        # too, so ``ProfileService`` checks them on the merged result.
-        if self.measurements is not None:
-            self.measurements.normalised()  # raise here so the API reports it as a validation error
-        return self
 
 
 class ConsentsOut(BaseModel):
