@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Literal
 
 import jwt
@@ -22,6 +22,7 @@ from storage.sql import Database
 from storage.sql.models import RefreshToken, User
 from storage.sql.types import utcnow
 from tools.profile.schemas import Role
+from tools.profile.service import revoke_refresh_tokens
 
 ISSUER = "innovation-kun"
 TokenType = Literal["access", "refresh"]
@@ -35,10 +36,7 @@ class InvalidToken(Exception):
 class TokenClaims:
     subject: str
     role: Role
-    type: TokenType
     jti: str
-    family_id: str | None
-    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -80,10 +78,7 @@ class TokenService:
         return TokenClaims(
             subject=str(data["sub"]),
             role=role,
-            type=expected,
             jti=str(data["jti"]),
-            family_id=data.get("fam"),
-            expires_at=datetime.fromtimestamp(int(data["exp"]), tz=utcnow().tzinfo),
         )
 
     def issue(self, user_id: str, role: Role) -> TokenPair:
@@ -144,7 +139,7 @@ class TokenService:
             )
             if spent.rowcount != 1:  # type: ignore[attr-defined]
                 # Someone used a token that was already rotated or revoked: assume theft.
-                self._revoke_family(session, row.family_id)
+                revoke_refresh_tokens(session, RefreshToken.family_id == row.family_id)
                 session.commit()
                 raise InvalidToken("refresh token was already used; please sign in again")
             pair, new_jti = self._issue(session, user.id, Role(user.role), row.family_id)
@@ -161,12 +156,4 @@ class TokenService:
         with self.db.session() as session:
             row = session.get(RefreshToken, claims.jti)
             if row is not None:
-                self._revoke_family(session, row.family_id)
-
-    @staticmethod
-    def _revoke_family(session: Session, family_id: str) -> None:
-        session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+                revoke_refresh_tokens(session, RefreshToken.family_id == row.family_id)

@@ -29,13 +29,7 @@ def read_me(user: CurrentUser) -> UserRead:
 def update_me(body: UserUpdateMe, user: CurrentUser, accounts: AccountsDep) -> UserRead:
     # A new password ends every sign-in, this device's refresh token included (revoked in the
     # same transaction as the change); access tokens already issued lapse within their lifetime.
-    return accounts.update_me(
-        user.id,
-        full_name=body.full_name,
-        set_full_name="full_name" in body.model_fields_set,
-        current_password=body.current_password,
-        new_password=body.new_password,
-    )
+    return accounts.update_me(user.id, body)
 
 
 @router.delete("/me", status_code=status.HTTP_204_NO_CONTENT)

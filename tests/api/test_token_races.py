@@ -9,7 +9,7 @@ import pytest
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
 from storage.sql import Database
-from tools.profile.schemas import Role
+from tools.profile.schemas import Role, UserUpdateMe
 from tools.profile.service import AccountService
 
 
@@ -48,9 +48,7 @@ def test_a_password_change_ends_every_sign_in(database: Database, sql_settings: 
     tokens = TokenService(sql_settings.auth, database)
     phone, laptop = tokens.issue(user.id, Role.user), tokens.issue(user.id, Role.user)
     rotated = tokens.rotate(laptop.refresh_token)
-    accounts.update_me(
-        user.id, full_name=None, set_full_name=False, current_password="password-1", new_password="password-2"
-    )
+    accounts.update_me(user.id, UserUpdateMe(current_password="password-1", new_password="password-2"))
     for pair in (phone, rotated):
         with pytest.raises(InvalidToken):
             tokens.rotate(pair.refresh_token)

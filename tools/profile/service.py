@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from tools.profile.schemas import (
     Role,
     UserList,
     UserRead,
+    UserUpdateMe,
 )
 
 PROFILE_EVENTS_TOPIC = Topic.USER_BEHAVIOR_EVENTS
@@ -152,31 +153,23 @@ class AccountService:
             for field, value in changes.items():
                 setattr(user, field, value.value if isinstance(value, Role) else value)
             if role_changed or changes.get("is_active") is False:
-                _end_sessions(session, user_id)
+                revoke_refresh_tokens(session, RefreshToken.user_id == user_id)
             session.flush()
             return UserRead.model_validate(user)
 
-    def update_me(
-        self,
-        user_id: str,
-        *,
-        full_name: str | None,
-        set_full_name: bool,
-        current_password: str | None,
-        new_password: str | None,
-    ) -> UserRead:
+    def update_me(self, user_id: str, update: UserUpdateMe) -> UserRead:
         """A person's own name or password; a new password ends every sign-in in the same transaction."""
         with self.db.session() as session:
             # The row lock orders this against a concurrent token refresh (api.tokens locks it too),
             # so a refresh cannot slip a new token past the revocation.
             user = self._user(session, user_id, lock=True)
-            if new_password is not None:
-                if not verify_password(current_password or "", user.hashed_password):
+            if update.new_password is not None:
+                if not verify_password(update.current_password or "", user.hashed_password):
                     raise WrongPassword("current_password is not correct")
-                user.hashed_password = hash_password(new_password)
-                _end_sessions(session, user_id)
-            if set_full_name:
-                user.full_name = full_name
+                user.hashed_password = hash_password(update.new_password)
+                revoke_refresh_tokens(session, RefreshToken.user_id == user_id)
+            if "full_name" in update.model_fields_set:
+                user.full_name = update.full_name
             session.flush()
             return UserRead.model_validate(user)
 
@@ -209,12 +202,10 @@ class AccountService:
         return user
 
 
-def _end_sessions(session: Session, user_id: str) -> None:
-    """Revoke every live refresh token of the user, inside the caller's transaction."""
+def revoke_refresh_tokens(session: Session, scope: ColumnElement[bool]) -> None:
+    """Revoke live refresh tokens matching ``scope`` (a user, a family) in the caller's transaction."""
     session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        update(RefreshToken).where(scope, RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from storage.sql import Database
 from storage.sql.models import OutboxEvent
-from tools.profile.schemas import AdminUserUpdate, Locale, ProfileUpdate, Role
+from tools.profile.schemas import AdminUserUpdate, Locale, ProfileUpdate, Role, UserUpdateMe
 from tools.profile.service import (
     AccountService,
     EmailTaken,
@@ -53,12 +53,8 @@ def test_disabled_accounts_cannot_sign_in(accounts: AccountService) -> None:
 def test_password_change_needs_the_current_password(accounts: AccountService) -> None:
     user = accounts.create_user(email="c@example.com", password="password-1")
     with pytest.raises(WrongPassword):
-        accounts.update_me(
-            user.id, full_name=None, set_full_name=False, current_password="nope", new_password="password-2"
-        )
-    accounts.update_me(
-        user.id, full_name=None, set_full_name=False, current_password="password-1", new_password="password-2"
-    )
+        accounts.update_me(user.id, UserUpdateMe(current_password="nope", new_password="password-2"))
+    accounts.update_me(user.id, UserUpdateMe(current_password="password-1", new_password="password-2"))
     assert accounts.authenticate("c@example.com", "password-2") is not None
     assert accounts.authenticate("c@example.com", "password-1") is None
 
