@@ -62,17 +62,33 @@ class Example:
     intent: Intent
 
 
+def iter_jsonl(lines: Iterable[str]) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a line that is not a JSON object is an error."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"line {number}: expected a JSON object")
+        yield number, row
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        return [row for _, row in iter_jsonl(lines)]
+
+
 def load_examples(path: Path) -> list[Example]:
     examples = []
     with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for number, row in iter_jsonl(lines):
             try:
                 examples.append(Example(row["text"], Intent(row["intent"])))
             except (KeyError, ValueError) as exc:
-                raise ValueError(f"{path}:{number}: bad example {line.strip()[:80]!r}: {exc}") from exc
+                raise ValueError(f"{path}:{number}: bad example {str(row)[:80]!r}: {exc}") from exc
     return examples
 
 
@@ -202,14 +218,8 @@ def default_classifier() -> IntentClassifier:
 
 
 def iter_jsonl_texts(lines: Iterable[str]) -> Iterable[str]:
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text = row["text"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"line {number}: expected a JSON object with a 'text' field") from exc
+    for number, row in iter_jsonl(lines):
+        text = row.get("text")
         if not isinstance(text, str):
-            raise ValueError(f"line {number}: 'text' must be a string")
+            raise ValueError(f"line {number}: expected a JSON object with a 'text' string")
         yield text

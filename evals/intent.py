@@ -10,7 +10,6 @@ turn is escalated or clarified.
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from agent.intents import Intent
-from agent.router import INTENT_DATA_DIR, IntentClassifier, load_examples
+from agent.router import INTENT_DATA_DIR, IntentClassifier, load_examples, read_jsonl
 from rag.embeddings import default_encoder
 
 
@@ -43,7 +42,7 @@ def run(split: str = "dev", data_dir: Path = INTENT_DATA_DIR) -> dict[str, Any]:
     train_seconds = time.perf_counter() - started
 
     eval_path = data_dir / f"{split}.jsonl"
-    rows = [json.loads(line) for line in eval_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(eval_path)
     texts = [r["text"] for r in rows]
     gold = [r["intent"] for r in rows]
     latencies = []
@@ -84,9 +83,7 @@ def run(split: str = "dev", data_dir: Path = INTENT_DATA_DIR) -> dict[str, Any]:
     }
     multi_path = data_dir / "multi.jsonl"
     if multi_path.is_file():
-        multi = [
-            json.loads(line) for line in multi_path.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
+        multi = read_jsonl(multi_path)
         exact = [[r.intent.value for r in classifier.route(m["text"])] == m["intents"] for m in multi]
         result["multi_intent_examples"] = len(multi)
         result["multi_intent_exact_match"] = round(sum(exact) / len(exact), 4)
