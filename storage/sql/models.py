@@ -128,3 +128,22 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChatSession(Base):
+    """A conversation: its id is the agent's checkpoint thread id; it expires after inactivity."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (Index("ix_chat_sessions_handoff", "handoff", "last_active_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: Set when the session expired and its checkpoint was deleted; the row stays for audit.
+    expired_at: Mapped[datetime | None] = mapped_column(default=None)
+    handoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    handoff_since: Mapped[datetime | None] = mapped_column(default=None)
+    #: The support user who took the conversation, if one has.
+    staff_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    turns: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,71 @@
+"""The per-step toolbox handlers share: call a tool (announcing it on the stream), build outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langgraph.config import get_stream_writer
+
+from agent.deps import AgentDeps, ChatContext
+from agent.intents import Intent
+from agent.prompts import Language
+from agent.state import AgentState, Outcome, OutcomeStatus, Step
+from tools.base import ToolContext, ToolResult
+from tools.profile.schemas import Locale
+
+
+def emit(event: dict[str, Any]) -> None:
+    """Send a custom stream event (tool started/finished, tokens); a no-op outside a streamed run."""
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not inside a runnable context (direct unit calls)
+        return
+    writer(event)
+
+
+@dataclass
+class Turn:
+    deps: AgentDeps
+    context: ChatContext
+    state: AgentState
+    language: Language
+    tools_called: list[tuple[str, bool]] = field(default_factory=list)
+
+    @property
+    def tool_context(self) -> ToolContext:
+        return ToolContext(
+            user_id=self.context.user_id, locale=Locale(self.language), services=self.deps.services
+        )
+
+    def has_tool(self, name: str) -> bool:
+        return name in self.deps.registry.names
+
+    def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        emit({"event": "tool_started", "tool": name})
+        result = self.deps.registry.invoke(name, self.tool_context, arguments)
+        self.tools_called.append((name, result.ok))
+        emit({"event": "tool_finished", "tool": name, "ok": result.ok, "error": result.error})
+        return result
+
+    def outcome(
+        self,
+        step: Step,
+        status: OutcomeStatus,
+        lines: list[str],
+        *,
+        facts: list[str] | None = None,
+        cards: list[dict[str, Any]] | None = None,
+    ) -> Outcome:
+        return Outcome(
+            intent=step.intent,
+            status=status,
+            lines=lines,
+            facts=facts or [],
+            cards=cards or [],
+            tools=list(self.tools_called),
+        )
+
+
+def intent_of(step: dict[str, Any]) -> Intent:
+    return Intent(step["intent"])

@@ -1,0 +1,141 @@
+"""Everything the assistant says that is not a fact from a tool: templates and LLM prompts.
+
+Templates come in English and Chinese and are the reply whenever no LLM is configured
+or the LLM's text fails the grounding check, so each one must read well on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["zh", "en"]
+
+TEMPLATES: dict[str, tuple[str, str]] = {
+    # clarifying questions (one per missing slot group)
+    "ask_height_weight": (
+        "To suggest a size I need your height and weight, e.g. “170 cm, 60 kg” or “5'7\", 130 lb”.",
+        "为了推荐尺码，我需要你的身高和体重，例如“身高170，体重60公斤”。",
+    ),
+    "ask_occasion": (
+        "What is the occasion, or which kind of piece are you looking for?",
+        "是什么场合穿？或者你想找哪一类单品？",
+    ),
+    "ask_what_item": (
+        "Which item do you mean? Tell me the category and colour, e.g. “a navy blazer”.",
+        "你指的是哪件？告诉我品类和颜色，比如“一件藏青色西装外套”。",
+    ),
+    "ask_which_product": (
+        "Which product do you mean? I have no earlier results in this conversation to point back to.",
+        "你指的是哪一件商品？这次对话里还没有可以指代的结果。",
+    ),
+    "ask_threshold": (
+        "At what price should I tell you? e.g. “below 300 yuan”.",
+        "降到多少钱时提醒你？例如“低于300元”。",
+    ),
+    "ask_profile_change": (
+        "What would you like me to remember? e.g. your height, weight, favourite colours or budget.",
+        "你想让我记住什么？例如身高、体重、喜欢的颜色或预算。",
+    ),
+    "ask_image_description": (
+        "What should the image show? Describe the outfit: pieces, colours, occasion.",
+        "图片要画什么？描述一下这套穿搭：单品、颜色、场合。",
+    ),
+    # confirmations (long-term memory)
+    "confirm_save": (
+        "Shall I save this to your profile: {changes}?",
+        "要把这些保存到你的档案吗：{changes}？",
+    ),
+    "saved": ("Saved to your profile.", "已保存到你的档案。"),
+    "save_cancelled": ("OK, I won't save it.", "好的，不保存。"),
+    "save_failed": ("I couldn't save that: {reason}", "没能保存：{reason}"),
+    # capabilities that need a component not built yet: said plainly, never faked
+    "unavailable": (
+        "{capability} isn't available yet in this version of the assistant, so I can't answer that "
+        "with real data.",
+        "这个版本的助手还不能{capability}，所以我没法用真实数据回答。",
+    ),
+    "noted": ("I noted: {slots}.", "我记下了：{slots}。"),
+    "profile_summary": ("Here is what I know about you: {facts}.", "你的档案：{facts}。"),
+    "profile_empty": (
+        "Your profile has no measurements yet. Tell me your height and weight and I can remember them.",
+        "你的档案里还没有身材数据。告诉我身高和体重，我可以帮你记住。",
+    ),
+    "profile_unreadable": ("I couldn't read your profile: {reason}", "读取档案失败：{reason}"),
+    "measurements_known": ("Your measurements: {facts}.", "你的身材数据：{facts}。"),
+    # conversation
+    "smalltalk": (
+        "Hi! I'm your style assistant. I can help with outfits, sizes, your wardrobe and shopping.",
+        "你好！我是你的形象顾问，可以帮你搭配穿搭、推荐尺码、管理衣橱和购物。",
+    ),
+    "thanks": ("You're welcome! Anything else about your style?", "不客气！还有什么穿搭问题吗？"),
+    "out_of_scope": (
+        "I can only help with clothing, style, sizes and your wardrobe. Is there something on that I can "
+        "do for you?",
+        "我只能帮你处理服装、穿搭、尺码和衣橱相关的问题。有这方面需要帮忙的吗？",
+    ),
+    "handoff_started": (
+        "I'm connecting you with a member of our support team; they will reply here.",
+        "正在为你转接人工客服，他们会在这里回复你。",
+    ),
+    "handoff_waiting": (
+        "A member of our support team has this conversation and will reply here shortly.",
+        "人工客服正在处理这个对话，很快会在这里回复你。",
+    ),
+    "handback": ("You're back with the assistant. How can I help?", "已切回智能助手。还有什么可以帮你？"),
+    "failed": ("Something went wrong on my side: {reason}", "我这边出了点问题：{reason}"),
+    "nothing": ("Could you tell me a bit more about what you need?", "能再具体说说你需要什么吗？"),
+}
+
+CAPABILITIES: dict[str, tuple[str, str]] = {
+    "outfit_advice": ("Outfit recommendation from the catalogue", "根据商品库推荐穿搭"),
+    "product_search": ("Catalogue search", "搜索商品库"),
+    "inventory": ("Checking stock and prices", "查询库存和价格"),
+    "price_alert": ("Price-drop alerts", "设置降价提醒"),
+    "size_advice": ("A size recommendation for a specific garment", "给出具体单品的尺码推荐"),
+    "virtual_tryon": ("Virtual try-on", "虚拟试穿"),
+    "image_generation": ("Drawing outfit images", "生成穿搭图片"),
+    "wardrobe_add": ("Adding items to your wardrobe", "把单品加入衣橱"),
+    "wardrobe_query": ("Looking through your wardrobe", "查看你的衣橱"),
+    "wardrobe_outfit": ("Building outfits from your wardrobe", "用你衣橱里的衣服搭配"),
+}
+
+YES = (
+    "yes", "y", "yeah", "yep", "sure", "ok", "okay", "please do", "do it", "confirm", "correct", "save it",
+    "是", "是的", "好", "好的", "可以", "对", "对的", "确认", "保存", "嗯", "行", "没问题",
+)  # fmt: skip
+NO = (
+    "no", "n", "nope", "don't", "do not", "cancel", "never mind", "not now",
+    "不", "不要", "不用", "别", "取消", "算了", "不保存", "否",
+)  # fmt: skip
+
+
+def say(key: str, language: Language, **values: str) -> str:
+    english, chinese = TEMPLATES[key]
+    return (chinese if language == "zh" else english).format(**values)
+
+
+def capability(intent: str, language: Language) -> str:
+    english, chinese = CAPABILITIES[intent]
+    return chinese if language == "zh" else english
+
+
+def join(items: list[str], language: Language) -> str:
+    return ("；" if language == "zh" else "; ").join(items)
+
+
+RESPONDER_SYSTEM = (
+    "You are a friendly personal style assistant. Rewrite the DRAFT reply below for the person in "
+    "{language_name}, in at most three short sentences. Use only the FACTS given: do not add any number, "
+    "size, price, measurement, brand or product name that is not in the FACTS or the DRAFT. If the draft "
+    "asks a question, keep the question."
+)
+
+ROUTER_SYSTEM = (
+    "Classify the user's message for a fashion assistant into exactly one intent. Intents: "
+    "outfit_advice (what to wear), product_search (find products to buy), inventory (stock or price of a "
+    "given product), price_alert (notify on price drop), size_advice (which size to order), virtual_tryon "
+    "(see a garment on their photo), image_generation (draw an outfit image), wardrobe_add (add clothes they "
+    "own), wardrobe_query (what they own), wardrobe_outfit (outfit from their own clothes), profile_update "
+    "(remember measurements or preferences), handoff_human (talk to a person), smalltalk (greetings, "
+    "thanks), out_of_scope (anything else)."
+)

@@ -1,0 +1,58 @@
+"""The responder with an LLM: grounded wording is streamed, anything else falls back to the template.
+The LLM is a fake here: its wording is scripted so the check, not the model, is under test."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import LLMSettings
+from tests.agent.conftest import FakeLLM, replies
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_grounded_llm_wording_is_streamed_and_kept(open_test_agent):
+    llm = FakeLLM(reply="Hello there! I can help with outfits and sizes.")
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("hi")
+        tokens = "".join(e.data["text"] for e in events if e.event == "token")
+        message = next(e for e in events if e.event == "message")
+        assert message.data["source"] == "llm"
+        assert tokens == message.data["text"] == "Hello there! I can help with outfits and sizes."
+        prompt = llm.calls[0][1]["content"]
+        assert "DRAFT:" in prompt
+        assert "style assistant" in prompt
+
+
+async def test_an_invented_number_resets_the_stream_to_the_template(open_test_agent):
+    llm = FakeLLM(reply="You should order size 38 in that dress.")
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("What size should I order?")
+        names = [e.event for e in events]
+        assert "reset" in names
+        message = next(e for e in events if e.event == "message")
+        assert message.data["source"] == "template"
+        assert "38" not in message.data["text"]
+        assert "height and weight" in message.data["text"]
+        after_reset = "".join(e.data["text"] for e in events[names.index("reset") :] if e.event == "token")
+        assert after_reset == message.data["text"]
+
+
+async def test_llm_fallback_rereads_a_low_confidence_turn(open_test_agent):
+    llm = FakeLLM(reply="", choice={"intent": "handoff_human"})
+    fallback = LLMSettings(
+        provider="openai", base_url="http://llm.invalid/v1", route_fallback=True, route_fallback_below=1.0
+    )
+    async with open_test_agent(model=llm, llm=fallback) as agent:
+        events = await agent.say("blorp zibble")
+        assert [e.data["active"] for e in events if e.event == "handoff"] == [True]
+        assert llm.calls[0][0]["content"].startswith("Classify")
+
+
+async def test_without_fallback_the_llm_is_not_asked_to_route(open_test_agent):
+    llm = FakeLLM(reply="Hello!", choice={"intent": "handoff_human"})
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("blorp zibble")
+        assert not [e for e in events if e.event == "handoff"]
+        assert all(not call[0]["content"].startswith("Classify") for call in llm.calls)
+        assert replies(events)
