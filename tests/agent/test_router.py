@@ -16,6 +16,7 @@ from agent.router import (
     normalise,
     split_clauses,
 )
+from rag.embeddings import MiniLMEncoder, default_encoder
 
 pytestmark = pytest.mark.unit
 
@@ -126,3 +127,26 @@ def test_route_command_explains_bad_input(tmp_path: Path, capsys: pytest.Capture
     assert main(["route", "--jsonl", str(source)]) == 2
     assert "line 2" in capsys.readouterr().err
     assert main(["route", "--jsonl", str(tmp_path / "missing.jsonl")]) == 2
+
+
+class _CountingEncoder(MiniLMEncoder):
+    def __init__(self, inner: MiniLMEncoder) -> None:  # no super().__init__(): it would reload the weights
+        self.inner = inner
+        self.calls = 0
+
+    def encode(self, texts, *, batch_size=32):
+        self.calls += 1
+        return self.inner.encode(texts)
+
+
+@pytest.mark.unit
+def test_training_embeddings_are_cached_on_disk(tmp_path):
+    examples = load_examples(INTENT_DATA_DIR / "train.jsonl")[::9]
+    encoder = _CountingEncoder(default_encoder())
+    first = IntentClassifier(examples, encoder=encoder, embedding_cache=tmp_path)
+    assert encoder.calls == 1
+    assert len(list(tmp_path.glob("minilm-*.npy"))) == 1
+    second = IntentClassifier(examples, encoder=encoder, embedding_cache=tmp_path)
+    assert encoder.calls == 1  # read back, not recomputed
+    text = "what size should I order"
+    assert first.predict(text) == second.predict(text)
