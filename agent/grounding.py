@@ -146,8 +146,23 @@ def language_problem(text: str, language: str) -> str | None:
     return None
 
 
-def check_reply(text: str, allowed: Allowed, language: str) -> GroundingReport:
+def coverage_problems(text: str, draft: str) -> list[str]:
+    """What the rewrite dropped: every number of the draft, and its question if it asks one
+    (a lost "Shall I save height 170 cm?" would leave the person unable to answer)."""
+    problems = []
+    said = {_canonical_number(n) for n in _NUMBER.findall(text)}
+    for number in _NUMBER.findall(draft):
+        if _canonical_number(number) not in said:
+            problems.append(f"the reply drops {number}")
+    if any(mark in draft for mark in "?？") and not any(mark in text for mark in "?？"):
+        problems.append("the reply drops the question")
+    return problems
+
+
+def check_reply(text: str, allowed: Allowed, language: str, draft: str | None = None) -> GroundingReport:
     problems = _claims(text, allowed, sentence_start=True)
+    if draft is not None:
+        problems.extend(coverage_problems(text, draft))
     if not text.strip():
         problems.append("the reply is empty")
     wrong_language = language_problem(text, language)
@@ -166,14 +181,16 @@ class StreamingCheck:
     """Feed model deltas; get back the text that is safe to show now.
 
     Text is held until a word boundary (whitespace or CJK punctuation), so a number or
-    name split across tokens is checked whole. The language is checked at the end only.
+    name split across tokens is checked whole. The language, and that nothing the draft said
+    was dropped, can only be checked at the end.
     """
 
     _BOUNDARY = re.compile(r"[\s，。！？；、]")
 
-    def __init__(self, allowed: Allowed, language: str) -> None:
+    def __init__(self, allowed: Allowed, language: str, draft: str | None = None) -> None:
         self._allowed = allowed
         self._language = language
+        self._draft = draft
         self._buffer = ""
         self.released = ""
 
@@ -184,9 +201,11 @@ class StreamingCheck:
             return ""
         return self._release(self._buffer[:cut])
 
-    def finish(self) -> str:
-        rest = self._release(self._buffer) if self._buffer else ""
-        report = check_reply(self.released, self._allowed, self._language)
+    def finish(self, *, keep_rest: bool = True) -> str:
+        """Release what is left (unless the caller cut the stream short) and check the whole."""
+        rest = self._release(self._buffer) if self._buffer and keep_rest else ""
+        self._buffer = ""
+        report = check_reply(self.released, self._allowed, self._language, self._draft)
         if not report.ok:
             raise Ungrounded(list(report.problems))
         return rest

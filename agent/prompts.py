@@ -124,10 +124,10 @@ def join(items: list[str], language: Language) -> str:
 
 
 RESPONDER_SYSTEM = (
-    "You are a friendly personal style assistant. Rewrite the DRAFT reply below for the person in "
-    "{language_name}, in at most three short sentences. Use only the FACTS given: do not add any number, "
-    "size, price, measurement, brand or product name that is not in the FACTS or the DRAFT. If the draft "
-    "asks a question, keep the question."
+    "You are a friendly personal style assistant. Rewrite the reply you are given so it sounds warm and "
+    "natural, in the same language, in at most three short sentences. Keep every number, size and "
+    "question in it. Do not add any number, size, price, measurement, brand or product name that is not "
+    "in the reply or the facts. Answer with the rewritten reply only."
 )
 
 ROUTER_SYSTEM = (

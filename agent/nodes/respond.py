@@ -9,6 +9,7 @@ first ungrounded word, an error or a wrong language abandons it for the template
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -24,8 +25,33 @@ from model_servers.llm.client import LLMError
 
 logger = logging.getLogger(__name__)
 
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
+
 #: Product cards kept for "the second one" / "这件".
 SHOWN_LIMIT = 20
+
+
+class _EchoedLabel:
+    """Small models echo the prompt's label ("Reply: ..."); drop it from the start of the stream."""
+
+    _LABELS = ("reply:", "draft:", "rewritten reply:", "answer:")
+
+    def __init__(self) -> None:
+        self._head: str | None = ""
+
+    def strip(self, delta: str, *, final: bool = False) -> str:
+        if self._head is None:
+            return delta
+        self._head += delta
+        head = self._head.lstrip()
+        if not final and any(label.startswith(head.lower()) for label in self._LABELS) and len(head) < 20:
+            return ""  # could still become a label: wait for more
+        for label in self._LABELS:
+            if head.lower().startswith(label):
+                head = head[len(label) :].lstrip()
+                break
+        self._head = None
+        return head
 
 
 def template_reply(outcomes: list[Outcome], language: Language) -> str:
@@ -39,21 +65,34 @@ async def phrase(
     """The LLM's wording streamed as it passes the check; the problems when it had to be abandoned."""
     assert deps.llm is not None
     allowed = Allowed.from_texts([*facts, template, user_text])
-    check = StreamingCheck(allowed, language)
-    facts_text = "\n".join(f"- {fact}" for fact in facts) or "- (none)"
+    check = StreamingCheck(allowed, language, draft=template)
+    # The system prompt never changes, so llama.cpp reuses its cached prefix and only the short
+    # user part is evaluated before the first token; facts already in the draft are not repeated.
+    extra = [fact for fact in facts if fact not in template]
+    facts_text = "".join(f"- {fact}\n" for fact in extra)
+    content = f"Facts:\n{facts_text}\nReply: {template}" if extra else f"Reply: {template}"
     messages = [
-        {
-            "role": "system",
-            "content": RESPONDER_SYSTEM.format(language_name="Chinese" if language == "zh" else "English"),
-        },
-        {"role": "user", "content": f"FACTS:\n{facts_text}\n\nDRAFT: {template}"},
+        {"role": "system", "content": RESPONDER_SYSTEM},
+        {"role": "user", "content": content},
     ]
+    labels = _EchoedLabel()
+    # Small models ramble: stop reading once the rewrite has one sentence more than the draft.
+    most_sentences = len(_SENTENCE_END.findall(template)) + 1
+    cut = False
     try:
-        async for delta in deps.llm.stream(messages, max_tokens=deps.llm_settings.max_tokens):
-            safe = check.feed(delta)
+        stream = deps.llm.stream(messages, max_tokens=deps.llm_settings.max_tokens)
+        async for delta in stream:
+            safe = check.feed(labels.strip(delta))
             if safe:
                 emit({"event": "token", "text": safe})
-        rest = check.finish()
+            if len(_SENTENCE_END.findall(check.released)) >= most_sentences:
+                closer = getattr(stream, "aclose", None)  # ends the request, so the server stops too
+                if closer is not None:
+                    await closer()
+                cut = True
+                break
+        rest = "" if cut else check.feed(labels.strip("", final=True))
+        rest += check.finish(keep_rest=not cut)
         if rest:
             emit({"event": "token", "text": rest})
         return check.released.strip(), []

@@ -63,3 +63,11 @@ def test_stream_stops_at_the_first_invented_number(allowed: Allowed) -> None:
     with pytest.raises(Ungrounded, match="number 38"):
         check.feed("38 ")
     assert "38" not in check.released
+
+
+def test_a_rewrite_must_keep_the_drafts_numbers_and_question(allowed: Allowed) -> None:
+    draft = "Shall I save this to your profile: height 170 cm; weight 60 kg?"
+    assert check_reply("Want me to save height 170 cm and weight 60 kg?", allowed, "en", draft).ok
+    dropped = check_reply("I can save your height of 170 cm.", allowed, "en", draft).problems
+    assert "the reply drops 60" in dropped
+    assert "the reply drops the question" in dropped

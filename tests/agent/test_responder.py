@@ -20,7 +20,7 @@ async def test_grounded_llm_wording_is_streamed_and_kept(open_test_agent):
         assert message.data["source"] == "llm"
         assert tokens == message.data["text"] == "Hello there! I can help with outfits and sizes."
         prompt = llm.calls[0][1]["content"]
-        assert "DRAFT:" in prompt
+        assert prompt.startswith("Reply: ")
         assert "style assistant" in prompt
 
 
@@ -56,3 +56,32 @@ async def test_without_fallback_the_llm_is_not_asked_to_route(open_test_agent):
         assert not [e for e in events if e.event == "handoff"]
         assert all(not call[0]["content"].startswith("Classify") for call in llm.calls)
         assert replies(events)
+
+
+async def test_a_rewrite_that_drops_the_question_is_replaced_by_the_template(open_test_agent):
+    llm = FakeLLM(reply="I am a style assistant and I am here for you.")
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("What size should I order?")
+        message = next(e for e in events if e.event == "message")
+        assert message.data["source"] == "template"
+        assert "height and weight" in message.data["text"]
+        assert "reset" in [e.event for e in events]
+
+
+async def test_an_echoed_label_is_dropped_from_the_stream(open_test_agent):
+    llm = FakeLLM(reply="Reply: Hello! I help with outfits, sizes and your wardrobe.")
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("hi")
+        message = next(e for e in events if e.event == "message")
+        assert message.data["source"] == "llm"
+        assert message.data["text"] == "Hello! I help with outfits, sizes and your wardrobe."
+        assert "".join(e.data["text"] for e in events if e.event == "token") == message.data["text"]
+
+
+async def test_a_rambling_rewrite_is_cut_after_one_sentence_more_than_the_draft(open_test_agent):
+    llm = FakeLLM(reply="Hello! I help with outfits. And sizes. And wardrobes. And shopping. And more.")
+    async with open_test_agent(model=llm) as agent:
+        events = await agent.say("hi")  # the draft has three sentences
+        message = next(e for e in events if e.event == "message")
+        assert message.data["source"] == "llm"
+        assert message.data["text"] == "Hello! I help with outfits. And sizes. And wardrobes."
