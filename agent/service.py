@@ -244,7 +244,8 @@ class ChatService:
         return bool(snapshot.interrupts)
 
     async def take_over(self, session_id: str, staff_id: str) -> SessionInfo:
-        info = await self._live(session_id)
+        """Support takes the thread; returns the session as it is now (handed off, with the staff id)."""
+        await self._live(session_id)
         async with self._locks[session_id]:
             await self.graph.aupdate_state(
                 self._config(session_id),
@@ -255,7 +256,7 @@ class ChatService:
         self.hub.publish(
             session_id, ChatEvent(event="handoff", data={"active": True, "waiting_for_support": False})
         )
-        return info
+        return await self.session(session_id)
 
     async def support_reply(self, session_id: str, staff_id: str, text: str) -> list[ChatEvent]:
         info = await self._live(session_id)

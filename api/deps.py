@@ -3,6 +3,9 @@
 Heavy clients are built once in the lifespan (``api.main``) and live on
 ``app.state``; these functions only hand them to routers. Authorisation is
 decided here too, so every router states its policy in its signature.
+
+The getters take an ``HTTPConnection`` rather than a ``Request`` so the WebSocket
+routes can use the same aliases.
 """
 
 from __future__ import annotations
@@ -10,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, status
+from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 
+from agent.memory import SessionInfo
+from agent.service import ChatService
+from api.streaming import TurnRunner
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
 from storage.stores import Stores
@@ -25,29 +32,39 @@ TOKEN_URL = f"{API_PREFIX}/auth/token"
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def _settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
     return settings
 
 
-def _stores(request: Request) -> Stores:
-    stores: Stores = request.app.state.stores
+def _stores(connection: HTTPConnection) -> Stores:
+    stores: Stores = connection.app.state.stores
     return stores
 
 
-def _accounts(request: Request) -> AccountService:
-    accounts: AccountService = request.app.state.accounts
+def _accounts(connection: HTTPConnection) -> AccountService:
+    accounts: AccountService = connection.app.state.accounts
     return accounts
 
 
-def _profiles(request: Request) -> ProfileService:
-    profiles: ProfileService = request.app.state.profiles
+def _profiles(connection: HTTPConnection) -> ProfileService:
+    profiles: ProfileService = connection.app.state.profiles
     return profiles
 
 
-def _tokens(request: Request) -> TokenService:
-    tokens: TokenService = request.app.state.tokens
+def _tokens(connection: HTTPConnection) -> TokenService:
+    tokens: TokenService = connection.app.state.tokens
     return tokens
+
+
+def _chat(connection: HTTPConnection) -> ChatService:
+    chat: ChatService = connection.app.state.chat
+    return chat
+
+
+def _turns(connection: HTTPConnection) -> TurnRunner:
+    turns: TurnRunner = connection.app.state.turns
+    return turns
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -55,6 +72,8 @@ StoresDep = Annotated[Stores, Depends(_stores)]
 AccountsDep = Annotated[AccountService, Depends(_accounts)]
 ProfilesDep = Annotated[ProfileService, Depends(_profiles)]
 TokensDep = Annotated[TokenService, Depends(_tokens)]
+ChatDep = Annotated[ChatService, Depends(_chat)]
+TurnsDep = Annotated[TurnRunner, Depends(_turns)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 
@@ -62,8 +81,9 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _current_user(token: BearerToken, tokens: TokensDep, accounts: AccountsDep) -> UserRead:
-    """The signed-in user, re-read from the store so a disabled account or a changed role counts at once."""
+def authenticate(token: str | None, tokens: TokenService, accounts: AccountService) -> UserRead:
+    """The user an access token speaks for, re-read from the store so a disabled account or a changed
+    role counts at once; raises a 401 ``HTTPException``. Shared by the bearer header and the WebSocket."""
     if not token:
         raise _unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
     try:
@@ -76,6 +96,10 @@ def _current_user(token: BearerToken, tokens: TokensDep, accounts: AccountsDep) 
     if not user.is_active:
         raise _unauthorized("account is disabled")
     return user
+
+
+def _current_user(token: BearerToken, tokens: TokensDep, accounts: AccountsDep) -> UserRead:
+    return authenticate(token, tokens, accounts)
 
 
 CurrentUser = Annotated[UserRead, Depends(_current_user)]
@@ -115,3 +139,18 @@ def _writer_of_user(user_id: UserIdPath, user: CurrentUser) -> str:
 
 ReadableUserId = Annotated[str, Depends(_reader_of_user)]
 WritableUserId = Annotated[str, Depends(_writer_of_user)]
+
+SessionIdPath = Annotated[str, Path(min_length=1, max_length=64, description="The chat session's id")]
+
+
+async def _own_session(session_id: SessionIdPath, user: CurrentUser, chat: ChatDep) -> SessionInfo:
+    """The caller's own session. Anyone else's is a 404 rather than a 403, so ids cannot be probed."""
+    return await chat.owned(user.id, session_id)
+
+
+async def _staff_session(session_id: SessionIdPath, staff: StaffUser, chat: ChatDep) -> SessionInfo:
+    return await chat.session(session_id)
+
+
+OwnSession = Annotated[SessionInfo, Depends(_own_session)]
+StaffSession = Annotated[SessionInfo, Depends(_staff_session)]

@@ -16,10 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.service import HandoffConflict, SessionNotFound
 from core.logging import request_id_var
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
 
 PROBLEM_JSON = "application/problem+json"
+SESSION_NOT_FOUND = "no such chat session (it may have expired)"
 
 
 def problem(
@@ -85,7 +87,18 @@ async def _account_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, str(exc), instance=request.url.path)
 
 
+async def _session_not_found(request: Request, exc: Exception) -> JSONResponse:
+    # The id is not echoed: unknown, expired and someone else's sessions must read the same.
+    return problem(404, SESSION_NOT_FOUND, instance=request.url.path)
+
+
+async def _handoff_conflict(request: Request, exc: Exception) -> JSONResponse:
+    return problem(409, str(exc), instance=request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
     app.add_exception_handler(AccountError, _account_error)
+    app.add_exception_handler(SessionNotFound, _session_not_found)
+    app.add_exception_handler(HandoffConflict, _handoff_conflict)

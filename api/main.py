@@ -7,18 +7,23 @@ receive it through ``api.deps``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from agent.runtime import open_agent
+from agent.service import ChatService
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.middleware import Metrics, RequestContextMiddleware
-from api.routers import auth, health, profiles, users
+from api.routers import auth, chat, health, profiles, support, users
+from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
 from core.logging import configure_logging
@@ -26,8 +31,40 @@ from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
+from tools.registry import ToolServices
 
 logger = logging.getLogger(__name__)
+
+#: How often idle chat sessions past their TTL are expired and their checkpoints deleted.
+PURGE_INTERVAL_S = 600.0
+_QUERY_TOKEN = re.compile(r"([?&]token=)[^&\s\"]+")
+
+
+class _RedactQueryTokens(logging.Filter):
+    """uvicorn logs a WebSocket's path with its query string, where ``/chat/ws`` may carry a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _QUERY_TOKEN.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+async def _purge_forever(
+    chat: ChatService, stop: asyncio.Event, *, interval_s: float = PURGE_INTERVAL_S
+) -> None:
+    """Forget expired sessions until ``stop`` is set; a failing pass is logged and retried next time."""
+    while not stop.is_set():
+        try:
+            purged = await chat.purge_expired()
+        except Exception:
+            logger.exception("purging expired chat sessions failed")
+        else:
+            if purged:
+                logger.info("purged expired chat sessions", extra={"sessions": purged})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
 
 
 def _ensure_first_admin(settings: Settings, accounts: AccountService) -> None:
@@ -54,25 +91,41 @@ def _ensure_first_admin(settings: Settings, accounts: AccountService) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _RedactQueryTokens) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_RedactQueryTokens())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stores = await run_in_threadpool(build_stores, settings)
-        accounts = AccountService(stores.db)
-        app.state.stores = stores
-        app.state.accounts = accounts
-        app.state.profiles = ProfileService(stores.db)
-        app.state.tokens = TokenService(settings.auth, stores.db)
-        await run_in_threadpool(_ensure_first_admin, settings, accounts)
-        stop = asyncio.Event()
-        relay = asyncio.create_task(relay_forever(OutboxRelay(stores.db, stores.events), stop))
-        logger.info("ready", extra={"environment": settings.environment, "sql": stores.db.dialect})
-        try:
-            yield
-        finally:
-            stop.set()
-            await relay
-            await run_in_threadpool(stores.close)
+        # Closed in reverse: running turns finish, then the agent (and any LLM child process) stops,
+        # then the stores close.
+        async with AsyncExitStack() as stack:
+            stores = await run_in_threadpool(build_stores, settings)
+            stack.push_async_callback(run_in_threadpool, stores.close)
+            accounts = AccountService(stores.db)
+            profiles = ProfileService(stores.db)
+            app.state.stores = stores
+            app.state.accounts = accounts
+            app.state.profiles = profiles
+            app.state.tokens = TokenService(settings.auth, stores.db)
+            await run_in_threadpool(_ensure_first_admin, settings, accounts)
+            chat_service = await stack.enter_async_context(
+                open_agent(settings, stores.db, ToolServices(accounts=accounts, profiles=profiles))
+            )
+            app.state.chat = chat_service
+            turns = TurnRunner()
+            app.state.turns = turns
+            stack.push_async_callback(turns.drain)
+            stop = asyncio.Event()
+            relay = asyncio.create_task(relay_forever(OutboxRelay(stores.db, stores.events), stop))
+            purge = asyncio.create_task(_purge_forever(chat_service, stop))
+            logger.info("ready", extra={"environment": settings.environment, "sql": stores.db.dialect})
+            try:
+                yield
+            finally:
+                stop.set()
+                await relay
+                await purge
 
     app = FastAPI(
         title=settings.project_name,
@@ -95,6 +148,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.include_router(health.router)
-    for router in (auth.router, users.router, profiles.router):
+    for router in (auth.router, users.router, profiles.router, chat.router, support.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

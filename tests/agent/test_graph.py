@@ -191,3 +191,10 @@ async def _handoffs(agent: Agent) -> list[SessionInfo]:
 
 def _height(cm: float) -> ProfileUpdate:
     return ProfileUpdate.model_validate({"measurements": {"height": cm}})
+
+
+async def test_take_over_returns_the_session_as_handed_off(open_test_agent):
+    async with open_test_agent() as agent:
+        session = session_of(await agent.say("hello"))
+        info = await agent.service.take_over(session, "staff-3")
+        assert (info.handoff, info.staff_id) == (True, "staff-3")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
 
 from api.main import create_app
 from core.config import Settings
@@ -66,3 +68,78 @@ def new_user(client: TestClient, admin: Session) -> Callable[..., Session]:
         return sign_in(client, email, "password-123")
 
     return make
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+SSE = {"Accept": "text/event-stream"}
+
+
+@dataclass
+class SSEEvent:
+    event: str
+    data: dict[str, Any]
+    id: str | None
+
+
+def parse_sse(text: str) -> list[SSEEvent]:
+    """The events of a Server-Sent Events body (comments and keep-alives skipped)."""
+    events = []
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            if line and not line.startswith(":"):
+                name, _, value = line.partition(": ")
+                fields[name] = value
+        if "event" in fields:
+            events.append(SSEEvent(fields["event"], json.loads(fields["data"]), fields.get("id")))
+    return events
+
+
+def read_sse_until(lines: Iterator[str], done: Callable[[SSEEvent], bool]) -> list[SSEEvent]:
+    """Read a live stream line by line until an event satisfies ``done``."""
+    events: list[SSEEvent] = []
+    block: list[str] = []
+    for line in lines:
+        if line:
+            block.append(line)
+            continue
+        events.extend(parse_sse("\n".join(block)))
+        block = []
+        if events and done(events[-1]):
+            return events
+    raise AssertionError(f"the stream ended first: {events}")
+
+
+def wait_for_comment(lines: Iterator[str], comment: str) -> None:
+    for line in lines:
+        if line == f": {comment}":
+            return
+    raise AssertionError(f"the stream ended before ': {comment}'")
+
+
+def say(client: TestClient, who: Session, text: str, session_id: str | None = None) -> dict[str, Any]:
+    """One chat turn in JSON mode."""
+    response = client.post(
+        f"{API}/chat", json={"message": text, "session_id": session_id}, headers=who.headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def replies(turn: dict[str, Any]) -> list[str]:
+    return [m["text"] for m in turn["messages"]]
+
+
+def receive_until(ws: WebSocketTestSession, event: str) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        frame: dict[str, Any] = ws.receive_json()
+        frames.append(frame)
+        if frame["event"] == event:
+            return frames
+
+
+def names(events: list[Any]) -> list[str]:
+    return [e.event if hasattr(e, "event") else e["event"] for e in events]

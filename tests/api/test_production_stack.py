@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import API, build_client, sign_in
+from tests.api.conftest import API, build_client, receive_until, replies, say, sign_in
 from tests.conftest import (
     TEST_ADMIN_EMAIL,
     TEST_ADMIN_PASSWORD,
@@ -90,3 +90,33 @@ def test_sign_in_throttling_is_shared_through_redis(production_client: TestClien
     assert response.status_code == 429
     redis = client.app.state.stores.cache  # type: ignore[attr-defined]
     assert type(redis).__name__ == "RedisCache"
+
+
+def test_chat_memory_and_handoff_on_postgresql(production_client: TestClient) -> None:
+    """The checkpointer and session registry on PostgreSQL: a pending question survives between
+    requests, and support's reply reaches the person's socket."""
+    client = production_client
+    assert (
+        client.post(
+            f"{API}/auth/signup", json={"email": "chat@example.com", "password": "password-123"}
+        ).status_code
+        == 201
+    )
+    me = sign_in(client, "chat@example.com", "password-123")
+    session_id = say(client, me, "What size should I order?")["session_id"]
+    assert "height 170 cm" in replies(say(client, me, "170 cm, 60 kg", session_id))[0]
+
+    staff = sign_in(client, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
+    with client.websocket_connect(f"{API}/chat/ws?token={me.access_token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "message", "text": "我想找人工客服", "session_id": session_id})
+        assert [
+            f["data"]["waiting_for_support"] for f in receive_until(ws, "done") if f["event"] == "handoff"
+        ] == [True]
+        reply = client.post(
+            f"{API}/support/sessions/{session_id}/reply",
+            json={"text": "您好，我是客服小美。"},
+            headers=staff.headers,
+        )
+        assert reply.status_code == 200, reply.text
+        assert receive_until(ws, "message")[-1]["data"]["text"] == "您好，我是客服小美。"

@@ -1,0 +1,335 @@
+"""Chat for the signed-in person: one turn per request (JSON, or Server-Sent Events while the reply
+is produced), their sessions, and a WebSocket that carries turns and whatever support sends later.
+
+WebSocket ``/chat/ws``: authenticate with ``?token=<access token>`` or with a first frame
+``{"type": "auth", "token": ...}`` (which keeps the token out of URLs and server logs); a missing
+or bad token closes the socket with code 4401. The server answers ``{"event": "ready", ...}``, then
+takes ``{"type": "message", "text": ..., "session_id": ..., "locale": "zh"|"en"}`` frames. It sends
+``{"event": <name>, "session_id": ..., "data": {...}}`` for each event of a turn and for everything
+published later on any session this socket has used (support replies, hand-back); a frame it
+cannot use gets ``{"event": "error", "data": {"detail": ...}}`` and the socket stays open. The
+token is checked when the socket opens; a socket outlives the token's expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from agent.memory import SessionInfo
+from agent.service import ChatEvent, ChatService, SessionNotFound
+from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate
+from api.errors import SESSION_NOT_FOUND
+from api.streaming import TurnRunner, session_stream, sse_bytes, subscribed
+from api.tokens import TokenService
+from tools.profile.schemas import UserRead
+from tools.profile.service import AccountService
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+#: Longer messages are refused with 422. The agent's own guard answers anything over 4,000
+#: characters with a polite reply, so this only stops payloads nobody types.
+MAX_MESSAGE_CHARS = 20_000
+#: WebSocket close code for a missing or invalid token (4000-4999 are the application's).
+WS_UNAUTHORIZED = 4401
+AUTH_FRAME_TIMEOUT_S = 10.0
+#: Sessions one socket relays at a time; the oldest is let go first (a new turn there re-watches it).
+WATCHED_SESSIONS = 32
+#: Turn events already sent whose hub copy has not come back yet; more only if the hub dropped copies.
+_UNMATCHED_LIMIT = 2000
+#: Events a turn yields but the hub never carries.
+_TURN_FRAMING = frozenset({"session", "done"})
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+Locale = Literal["zh", "en"]
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(
+        max_length=MAX_MESSAGE_CHARS,
+        description="What the person wrote. Empty, junk or over-long text is answered with a polite "
+        "refusal as the reply, not an HTTP error.",
+    )
+    session_id: str | None = Field(
+        default=None, max_length=64, description="Continue this session; leave out to start a new one."
+    )
+    locale: Locale | None = Field(
+        default=None, description='The app\'s language, for messages that do not show one ("170/60").'
+    )
+
+
+class ChatTurn(BaseModel):
+    session_id: str
+    messages: list[dict[str, Any]] = Field(description="This turn's replies: the `message` events' data.")
+    events: list[ChatEvent]
+
+
+class SessionDetail(SessionInfo):
+    history: list[ChatEvent]
+
+
+_SSE_DOC = (
+    "With `Accept: text/event-stream` the turn streams as Server-Sent Events, one per `ChatEvent` "
+    "(`event: <name>`, `data: <json>`, `id: <n>`): `session`, then `tool_started` / `tool_finished` / "
+    "`token` / `reset` / `card` as they happen, one `message` per reply, `handoff` while support has "
+    "the conversation, and `done`. Otherwise the whole turn comes back as JSON."
+)
+
+
+@router.post(
+    "",
+    response_model=ChatTurn,
+    description=_SSE_DOC,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
+async def send_message(
+    body: ChatRequest, request: Request, user: CurrentUser, chat: ChatDep, turns: TurnsDep
+) -> ChatTurn | Response:
+    events = turns.run(chat.turn(user.id, body.message, session_id=body.session_id, locale=body.locale))
+    # The first event is awaited before answering so an unknown session is still a 404.
+    first = await anext(events)
+    if "text/event-stream" in request.headers.get("accept", "").lower():
+        return EventSourceResponse(_sse_frames(first, events), headers=_STREAM_HEADERS)
+    collected = [first, *[event async for event in events]]
+    return ChatTurn(
+        session_id=str(first.data["session_id"]),
+        messages=[event.data for event in collected if event.event == "message"],
+        events=collected,
+    )
+
+
+async def _sse_frames(first: ChatEvent, rest: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
+    yield sse_bytes(first, 1)
+    event_id = 1
+    async for event in rest:
+        event_id += 1
+        yield sse_bytes(event, event_id)
+
+
+@router.get("/sessions")
+def list_my_sessions(user: CurrentUser, chat: ChatDep) -> list[SessionInfo]:
+    """The caller's live sessions, most recently active first."""
+    return chat.sessions.for_user(user.id)
+
+
+@router.get("/sessions/{session_id}")
+async def read_my_session(session: OwnSession, chat: ChatDep) -> SessionDetail:
+    return SessionDetail(**session.model_dump(), history=await chat.history(session.id))
+
+
+@router.get("/sessions/{session_id}/events", response_class=EventSourceResponse)
+async def watch_my_session(session: OwnSession, chat: ChatDep) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events for everything said in the session from now on, support's replies included.
+
+    Opens with a `: subscribed` comment; `: ping` comments keep a quiet stream alive.
+    """
+    async for item in session_stream(chat.hub, session.id):
+        yield item
+
+
+# --- WebSocket ------------------------------------------------------------------------------
+
+
+class _AuthFrame(BaseModel):
+    type: Literal["auth"]
+    token: str = Field(max_length=8192)
+
+
+class _MessageFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["message"]
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    session_id: str | None = Field(default=None, max_length=64)
+    locale: Locale | None = None
+
+
+@router.websocket("/ws")
+async def chat_socket(
+    websocket: WebSocket,
+    chat: ChatDep,
+    turns: TurnsDep,
+    tokens: TokensDep,
+    accounts: AccountsDep,
+    token: Annotated[str | None, Query(max_length=8192)] = None,
+) -> None:
+    await websocket.accept()
+    try:
+        user = await _authenticate(websocket, token, tokens, accounts)
+        if user is None:
+            return
+        socket = _ChatSocket(websocket, chat, turns, user)
+        try:
+            await socket.serve()
+        finally:
+            socket.close()
+    except WebSocketDisconnect:
+        return
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        text = bytes(message.get("bytes") or b"").decode("utf-8", "replace")
+    return str(text)
+
+
+async def _authenticate(
+    websocket: WebSocket, token: str | None, tokens: TokenService, accounts: AccountService
+) -> UserRead | None:
+    """The signed-in user, or ``None`` once the socket is closed with 4401."""
+    if token is None:
+        try:
+            async with asyncio.timeout(AUTH_FRAME_TIMEOUT_S):
+                text = await _receive_text(websocket)
+            token = _AuthFrame.model_validate_json(text).token
+        except (TimeoutError, ValidationError):
+            await websocket.close(WS_UNAUTHORIZED, 'send {"type": "auth", "token": ...} first')
+            return None
+    try:
+        return await run_in_threadpool(authenticate, token, tokens, accounts)
+    except HTTPException as exc:
+        # A close frame's reason is limited to 123 bytes.
+        reason = str(exc.detail).encode()[:120].decode("utf-8", "ignore")
+        await websocket.close(WS_UNAUTHORIZED, reason)
+        return None
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'frame'}: {e['msg']}" for e in exc.errors()[:5]]
+    return "invalid frame: " + "; ".join(parts)
+
+
+class _ChatSocket:
+    """One authenticated socket: runs its turns and relays the hub for the sessions it used.
+
+    A turn's events reach this socket twice: yielded by the turn, and published on the hub it
+    watches (the service publishes the very object it yields). The turn's copy is the one sent,
+    in the turn's order; hub copies are matched by identity and dropped, whichever comes first.
+    Hub events that arrive during a turn on the same session and are not the turn's own (another
+    device, support) are held and sent after its ``done``. The echo of the person's own message
+    is not sent back.
+    """
+
+    def __init__(self, websocket: WebSocket, chat: ChatService, turns: TurnRunner, user: UserRead) -> None:
+        self._ws = websocket
+        self._chat = chat
+        self._turns = turns
+        self._user = user
+        self._lock = asyncio.Lock()  # one sender at a time, and the bookkeeping below with it
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._turn_session: str | None = None
+        self._held: list[ChatEvent] = []
+        self._unmatched: OrderedDict[int, ChatEvent] = OrderedDict()
+        self._echoes: deque[tuple[str, str]] = deque(maxlen=64)
+
+    async def serve(self) -> None:
+        async with self._lock:
+            await self._ws.send_json({"event": "ready", "data": {"user_id": self._user.id}})
+        while True:
+            text = await _receive_text(self._ws)
+            try:
+                frame = _MessageFrame.model_validate_json(text)
+            except ValidationError as exc:
+                await self._error(_validation_summary(exc))
+                continue
+            try:
+                await self._run_turn(frame)
+            except SessionNotFound:
+                await self._error(SESSION_NOT_FOUND)
+
+    def close(self) -> None:
+        for task in self._watchers.values():
+            task.cancel()
+
+    async def _run_turn(self, frame: _MessageFrame) -> None:
+        # The session is opened first so the hub is watched before the turn publishes anything.
+        info, replaced = await self._chat.open_session(self._user.id, frame.session_id)
+        await self._watch(info.id)
+        self._echoes.append((info.id, frame.text))
+        self._turn_session, self._held = info.id, []
+        try:
+            turn = self._chat.turn(self._user.id, frame.text, session_id=info.id, locale=frame.locale)
+            async with aclosing(self._turns.run(turn)) as events:
+                async for event in events:
+                    if event.event == "session" and replaced:
+                        event = ChatEvent(event="session", data={**event.data, "replaces": replaced})
+                    await self._from_turn(info.id, event)
+            async with self._lock:
+                held, self._held, self._turn_session = self._held, [], None
+                for event in held:
+                    await self._send(info.id, event)
+        finally:
+            self._turn_session, self._held = None, []
+
+    async def _from_turn(self, session_id: str, event: ChatEvent) -> None:
+        async with self._lock:
+            for index, held in enumerate(self._held):
+                if held is event:
+                    del self._held[index]
+                    break
+            else:
+                if event.event not in _TURN_FRAMING:
+                    self._unmatched[id(event)] = event
+                    if len(self._unmatched) > _UNMATCHED_LIMIT:
+                        self._unmatched.popitem(last=False)
+            await self._send(session_id, event)
+
+    async def _from_hub(self, session_id: str, event: ChatEvent) -> None:
+        async with self._lock:
+            if self._unmatched.pop(id(event), None) is not None:
+                return  # the stored object keeps its id unique, so this is the turn's own copy
+            if event.event == "message" and event.data.get("role") == "user":
+                echo = (session_id, str(event.data.get("text")))
+                if echo in self._echoes:
+                    self._echoes.remove(echo)
+                    return
+            if session_id == self._turn_session:
+                self._held.append(event)
+                return
+            await self._send(session_id, event)
+
+    async def _watch(self, session_id: str) -> None:
+        if session_id in self._watchers:
+            return
+        if len(self._watchers) >= WATCHED_SESSIONS:
+            self._watchers.pop(next(iter(self._watchers))).cancel()
+        ready = asyncio.Event()
+        self._watchers[session_id] = asyncio.create_task(self._forward(session_id, ready))
+        await ready.wait()
+
+    async def _forward(self, session_id: str, ready: asyncio.Event) -> None:
+        try:
+            async with subscribed(self._chat.hub, session_id) as events:
+                ready.set()
+                async for event in events:
+                    await self._from_hub(session_id, event)
+        except (WebSocketDisconnect, RuntimeError):
+            return  # the socket is gone; serve() notices that on its own
+        finally:
+            ready.set()
+
+    async def _send(self, session_id: str, event: ChatEvent) -> None:
+        frame = {
+            "event": event.event,
+            "session_id": session_id,
+            "data": event.model_dump(mode="json")["data"],
+        }
+        await self._ws.send_json(frame)
+
+    async def _error(self, detail: str) -> None:
+        async with self._lock:
+            await self._ws.send_json({"event": "error", "data": {"detail": detail}})

@@ -1,0 +1,135 @@
+"""Plumbing between ``ChatService`` and the chat routes: turns that outlive their client,
+hub subscriptions that are live before anything is published, and the SSE wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from fastapi.sse import ServerSentEvent, format_sse_event
+
+from agent.service import ChatEvent, SessionHub
+
+logger = logging.getLogger(__name__)
+
+#: Events a slow subscriber may fall behind by before newer ones are dropped (as the hub does).
+SUBSCRIBER_BUFFER = 1000
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+
+
+_END = object()
+
+
+class TurnRunner:
+    """Runs chat turns as tasks that the request or socket only listens to.
+
+    A client that goes away mid-reply cancels its request. Were the turn the request's own
+    coroutine, the graph would stop between nodes and the person would come back to their
+    message with no answer; here the turn finishes, is checkpointed, and shows in the history.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, turn: AsyncIterator[ChatEvent]) -> AsyncGenerator[ChatEvent, None]:
+        """The turn's events as they come; its errors (``SessionNotFound``) are raised here."""
+        queue: asyncio.Queue[ChatEvent | _Failed | object] = asyncio.Queue()
+        listening = True
+
+        async def pump() -> None:
+            try:
+                async for event in turn:
+                    queue.put_nowait(event)
+            except Exception as exc:
+                if not listening:
+                    logger.exception("a chat turn failed after its client left")
+                queue.put_nowait(_Failed(exc))
+            finally:
+                queue.put_nowait(_END)
+
+        task = asyncio.create_task(pump())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, _Failed):
+                    raise item.error
+                if not isinstance(item, ChatEvent):
+                    return
+                yield item
+        finally:
+            listening = False
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Let running turns finish before the agent closes; cancel what is still running after that."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            logger.warning("cancelled chat turns still running at shutdown", extra={"turns": len(pending)})
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+@asynccontextmanager
+async def subscribed(hub: SessionHub, session_id: str) -> AsyncIterator[AsyncIterator[ChatEvent]]:
+    """A subscription to the session's events that already receives them when this is entered.
+
+    ``SessionHub.subscribe`` registers its queue only once iterated; a task iterates it here, and
+    one pass of the event loop lets that task register before the caller goes on to start a turn
+    or tell its client it is listening.
+    """
+    queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
+
+    async def pump() -> None:
+        async for event in hub.subscribe(session_id):
+            with suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    async def events() -> AsyncIterator[ChatEvent]:
+        while True:
+            yield await queue.get()
+
+    task = asyncio.create_task(pump())
+    await asyncio.sleep(0)
+    try:
+        yield events()
+    finally:
+        # Not awaited: this may run inside a cancelled scope; the task ends, and unsubscribes, on its own.
+        task.cancel()
+
+
+def event_json(event: ChatEvent) -> str:
+    return json.dumps(event.model_dump(mode="json")["data"], ensure_ascii=False)
+
+
+def sse_event(event: ChatEvent, event_id: int) -> ServerSentEvent:
+    return ServerSentEvent(event=event.event, raw_data=event_json(event), id=str(event_id))
+
+
+def sse_bytes(event: ChatEvent, event_id: int) -> bytes:
+    return format_sse_event(data_str=event_json(event), event=event.event, id=str(event_id))
+
+
+async def session_stream(hub: SessionHub, session_id: str) -> AsyncIterator[ServerSentEvent]:
+    """Everything published for one session, for as long as the client listens.
+
+    Opens with a ``subscribed`` comment: from that line on, nothing published is missed. FastAPI
+    interleaves ``: ping`` comments while the session is quiet, so proxies keep the stream open.
+    """
+    async with subscribed(hub, session_id) as events:
+        yield ServerSentEvent(comment="subscribed")
+        event_id = 0
+        async for event in events:
+            event_id += 1
+            yield sse_event(event, event_id)
