@@ -46,7 +46,9 @@ class AgentDeps:
 
 @dataclass(frozen=True)
 class ChatContext:
-    user_id: str
+    #: May be empty only because the LangGraph API builds the context from ``{}`` when a run
+    #: brings none; ``context_of`` then uses ``AgentDeps.default_user_id`` or refuses the run.
+    user_id: str = ""
     #: The app's language setting; when absent the language of each message decides.
     locale: Literal["zh", "en"] | None = None
 

@@ -23,7 +23,7 @@ from agent.deps import AgentDeps, ChatContext, context_of
 from agent.intents import Intent
 from agent.nodes.guard import guard
 from agent.nodes.handlers import HANDLERS, Handler
-from agent.nodes.handoff import handoff, start_handoff
+from agent.nodes.handoff import make_handoff, start_handoff
 from agent.nodes.respond import make_respond
 from agent.nodes.route import make_route, next_step
 from agent.nodes.turn import Turn
@@ -72,7 +72,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
     builder.add_node("guard", guard)
     builder.add_node("route", make_route(deps))
     builder.add_node("respond", make_respond(deps))
-    builder.add_node("handoff", handoff)
+    builder.add_node("handoff", make_handoff(deps))
     for intent, handler in HANDLERS.items():
         builder.add_node(intent.value, make_intent_node(intent, handler, deps))
         builder.add_conditional_edges(intent.value, next_step)

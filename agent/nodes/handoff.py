@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
-from agent.deps import ChatContext
+from agent.deps import AgentDeps, ChatContext, context_of
 from agent.nodes.guard import last_human_text, message_text
 from agent.prompts import say
 from agent.state import AgentState, Handoff
@@ -64,13 +64,13 @@ def transcript(state: AgentState) -> str:
     return "\n\n".join(lines)
 
 
-def handoff_request(state: AgentState, context: ChatContext | None) -> HumanInterrupt:
+def handoff_request(state: AgentState, context: ChatContext) -> HumanInterrupt:
     handoff = Handoff.model_validate(state.get("handoff") or {})
     return HumanInterrupt(
         action_request=ActionRequest(
             action="reply_to_customer",
             args={
-                "user_id": context.user_id if context else None,
+                "user_id": context.user_id,
                 "message": last_human_text(state),
                 "language": state.get("language", "en"),
                 "reason": handoff.reason,
@@ -98,8 +98,14 @@ def support_message(text: str) -> AIMessage:
     return AIMessage(content=text, name="support", additional_kwargs={"source": "support"})
 
 
-def handoff(state: AgentState, runtime: Runtime[ChatContext]) -> Command[Literal["route", "__end__"]]:
-    context = runtime.context if isinstance(runtime.context, ChatContext) else None
+def make_handoff(deps: AgentDeps) -> Any:
+    def handoff(state: AgentState, runtime: Runtime[ChatContext]) -> Command[Literal["route", "__end__"]]:
+        return _handoff(state, context_of(runtime.context, deps.default_user_id))
+
+    return handoff
+
+
+def _handoff(state: AgentState, context: ChatContext) -> Command[Literal["route", "__end__"]]:
     response = parse_response(interrupt([handoff_request(state, context)]))
     language = state.get("language", "en")
     if response["type"] == "response":

@@ -1,0 +1,289 @@
+"""``python -m evals bench-agent``: how long a person waits for the whole agent.
+
+Times ``ChatService.turn`` end to end (guard, router, tools, responder, checkpoint, session
+registry) on the real graph and SQLite embedded stores in a temporary folder, for a fresh
+user, on the dev-split utterances (``evals/data/intents/dev.jsonl``, shuffled with a fixed
+seed), alternating a new session and a continued one, after a few warm-up turns.
+
+Two modes, because they answer different questions: with the template responder (no LLM)
+the figure is the agent's own overhead (target: p50 ≤ 150 ms); with SmolLM2 on the
+embedded llama.cpp server it is what a person waits for the first words (target: time to
+first token p50 ≤ 300 ms). The figures depend on the machine, so its CPU count and load are
+reported with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import platform
+import random
+import secrets
+import socket
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.router import INTENT_DATA_DIR, IntentClassifier, default_classifier, read_jsonl
+from agent.runtime import open_agent, open_llm
+from agent.service import ChatService
+from core.config import Settings
+from storage.stores import Stores, build_stores
+from tools.profile.service import AccountService, ProfileService
+from tools.registry import ToolServices
+
+TURN_P50_TARGET_MS = 150.0
+TTFT_P50_TARGET_MS = 300.0
+
+
+@dataclass(frozen=True)
+class TurnTiming:
+    new_session: bool
+    total_ms: float
+    #: Until the first ``token`` event; ``None`` when the turn streamed none (e.g. waiting for support).
+    first_token_ms: float | None
+    #: ``source`` of the turn's reply: ``llm``, ``template``, ``guard``, or ``None`` without a reply.
+    source: str | None
+    reset: bool
+    handoff: bool
+
+
+def utterances(count: int, *, seed: int = 0, data_dir: Path = INTENT_DATA_DIR) -> list[str]:
+    """``count`` dev-split texts in a fixed shuffled order (repeated when more are asked for)."""
+    texts = [row["text"] for row in read_jsonl(data_dir / "dev.jsonl")]
+    random.Random(seed).shuffle(texts)  # noqa: S311 - a fixed order, not a secret
+    return [texts[i % len(texts)] for i in range(count)]
+
+
+def bench_settings(data_dir: Path, *, provider: str = "none", port: int = 8089) -> Settings:
+    """Embedded stores in ``data_dir`` whatever the environment says; secrets made up for the run."""
+    secret = secrets.token_urlsafe(32)
+    return Settings(
+        _env_file=None,  # whatever a .env says, the benchmark runs on embedded stores
+        environment="test",
+        data_dir=data_dir,
+        auth={"secret_key": secret, "first_admin_password": secret},
+        sql={"backend": "sqlite"},
+        cache={"backend": "memory"},
+        objects={"backend": "local"},
+        vectors={"backend": "milvus_lite", "uri": "milvus.db"},
+        llm={"provider": provider, "embedded_port": port, "route_fallback": False},
+    )
+
+
+async def time_turn(
+    service: ChatService, user_id: str, text: str, session_id: str | None
+) -> tuple[TurnTiming, str]:
+    started = time.perf_counter()
+    first_token: float | None = None
+    source: str | None = None
+    reset = handoff = False
+    session = ""
+    async for event in service.turn(user_id, text, session_id=session_id):
+        if event.event == "session":
+            session = str(event.data["session_id"])
+        elif event.event == "token" and first_token is None:
+            first_token = (time.perf_counter() - started) * 1000
+        elif event.event == "reset":
+            reset = True
+        elif event.event == "message" and event.data.get("role") == "assistant":
+            source = event.data.get("source")
+        elif event.event == "handoff":
+            handoff = bool(event.data.get("active"))
+    total = (time.perf_counter() - started) * 1000
+    return TurnTiming(session_id is None, total, first_token, source, reset, handoff), session
+
+
+async def drive(service: ChatService, user_id: str, texts: list[str], warmup: int) -> list[TurnTiming]:
+    """Run ``warmup`` unrecorded turns, then the rest: even turns open a session, odd ones continue it.
+
+    A session that support took over is not continued (its next turn would only wait for them).
+    """
+    timings: list[TurnTiming] = []
+    session: str | None = None
+    for index, text in enumerate(texts):
+        continued = index % 2 == 1 and session is not None
+        timing, opened = await time_turn(service, user_id, text, session if continued else None)
+        session = None if timing.handoff else opened
+        if index >= warmup:
+            timings.append(timing)
+    return timings
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
+    totals = [t.total_ms for t in timings]
+    firsts = [t.first_token_ms for t in timings if t.first_token_ms is not None]
+    sources = Counter(t.source or "none" for t in timings)
+    phrased = sources["llm"] + sources["template"]
+    return {
+        "turns": len(timings),
+        "new_session_turns": sum(t.new_session for t in timings),
+        "turn_ms_p50": _percentile(totals, 50),
+        "turn_ms_p99": _percentile(totals, 99),
+        "turn_ms_max": round(max(totals), 1) if totals else None,
+        "ttft_ms_p50": _percentile(firsts, 50),
+        "ttft_ms_p99": _percentile(firsts, 99),
+        "turns_without_token": len(timings) - len(firsts),
+        "reply_sources": dict(sorted(sources.items())),
+        #: Of the replies the responder phrased (not guard refusals), how many kept the LLM's wording.
+        "llm_kept_share": round(sources["llm"] / phrased, 3) if llm and phrased else None,
+        "resets": sum(t.reset for t in timings),
+    }
+
+
+def _blas_threads() -> list[dict[str, Any]]:
+    """Threads of each BLAS numpy uses: on a busy machine a multi-threaded BLAS makes the
+    router's small matrix products far slower, so the figures mean little without it."""
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")  # ships with scikit-learn
+    except ImportError:
+        return []
+    return [
+        {"api": info.get("internal_api"), "threads": info.get("num_threads")}
+        for info in threadpoolctl.threadpool_info()
+    ]
+
+
+def machine() -> dict[str, Any]:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return {
+        "blas": _blas_threads(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(affinity(0)) if affinity else os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "python": platform.python_version(),
+        "system": platform.system(),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _bench(turns: int, llm_turns: int, warmup: int, with_llm: bool, seed: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"suite": "bench-agent", "machine": machine()}
+    started = time.perf_counter()
+    classifier = await asyncio.to_thread(default_classifier)
+    texts = utterances(warmup + max(turns, llm_turns), seed=seed)
+    with tempfile.TemporaryDirectory(prefix="ik-bench-") as folder:
+        settings = bench_settings(Path(folder))
+        stores = await asyncio.to_thread(build_stores, settings)
+        try:
+            accounts = AccountService(stores.db)
+            services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db))
+            user = accounts.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
+            result["setup_s"] = round(time.perf_counter() - started, 2)
+            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
+                # ``provider=none``: no LLM is opened, every reply comes from the templates.
+                result["template"] = summarise(
+                    await drive(service, user.id, texts[: warmup + turns], warmup), llm=False
+                )
+            result["llm"] = None
+            if with_llm:
+                llm_settings = bench_settings(Path(folder), provider="embedded", port=_free_port())
+                result["llm"] = await _bench_llm(llm_settings, stores, services, classifier, texts, llm_turns)
+        finally:
+            await asyncio.to_thread(stores.close)
+    return result
+
+
+async def _bench_llm(
+    settings: Settings,
+    stores: Stores,
+    services: ToolServices,
+    classifier: IntentClassifier,
+    texts: list[str],
+    turns: int,
+) -> dict[str, Any]:
+    user = services.accounts.create_user(email="bench-llm@example.com", password=secrets.token_urlsafe(16))
+    warmup = 2
+    started = time.perf_counter()
+    try:
+        async with open_llm(settings) as llm:
+            startup_s = round(time.perf_counter() - started, 2)
+            async with open_agent(settings, stores.db, services, classifier=classifier, llm=llm) as service:
+                timings = await drive(service, user.id, texts[: warmup + turns], warmup)
+    except Exception as exc:  # no llama.cpp, no model file, a crash: reported, not raised
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"model": settings.llm.model, "server_startup_s": startup_s, **summarise(timings, llm=True)}
+
+
+def run(
+    *, turns: int = 100, llm_turns: int = 20, warmup: int = 5, with_llm: bool = True, seed: int = 0
+) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = asyncio.run(_bench(turns, llm_turns, warmup, with_llm, seed))
+    template_p50 = result["template"]["turn_ms_p50"]
+    llm = result["llm"]
+    ttft_p50 = llm.get("ttft_ms_p50") if llm else None
+    result["targets"] = {
+        "turn_ms_p50_without_llm": TURN_P50_TARGET_MS,
+        "ttft_ms_p50_with_llm": TTFT_P50_TARGET_MS,
+    }
+    result["pass"] = {
+        "turn_ms_p50_without_llm": template_p50 is not None and template_p50 <= TURN_P50_TARGET_MS,
+        "ttft_ms_p50_with_llm": None
+        if llm is None
+        else ttft_p50 is not None and ttft_p50 <= TTFT_P50_TARGET_MS,
+    }
+    return result
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures for a person to read; the JSON line after it is for tools."""
+    m = result["machine"]
+    blas = ", ".join(f"{b['api']} × {b['threads']}" for b in m["blas"])
+    lines = [
+        f"agent turn latency · {m['cpus_usable']} of {m['cpu_count']} CPUs usable · "
+        f"load {m['load_avg_1m']} · BLAS {blas or '?'} · Python {m['python']}",
+        f"{'mode':<10} {'turns':>5} {'turn p50':>9} {'turn p99':>9} {'TTFT p50':>9} {'TTFT p99':>9}  replies",
+    ]
+    rows = [("template", result["template"])]
+    llm = result.get("llm")
+    if llm and "error" not in llm:
+        rows.append(("SmolLM2", llm))
+    for name, row in rows:
+        sources = ", ".join(f"{k} {v}" for k, v in row["reply_sources"].items())
+        lines.append(
+            f"{name:<10} {row['turns']:>5} {_ms(row['turn_ms_p50']):>9} {_ms(row['turn_ms_p99']):>9} "
+            f"{_ms(row['ttft_ms_p50']):>9} {_ms(row['ttft_ms_p99']):>9}  {sources}"
+        )
+    if llm and "error" in llm:
+        lines.append(f"SmolLM2    not measured: {llm['error']}")
+    elif llm:
+        share = llm["llm_kept_share"]
+        lines.append(
+            f"SmolLM2 server started in {llm['server_startup_s']} s; LLM wording kept in "
+            f"{'—' if share is None else f'{share:.0%}'} of phrased replies, {llm['resets']} reset(s)"
+        )
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("PASS" if ok else "FAIL")
+
+    passed, targets = result["pass"], result["targets"]
+    lines.append(
+        f"targets: turn p50 ≤ {targets['turn_ms_p50_without_llm']:.0f} ms without LLM: "
+        f"{verdict(passed['turn_ms_p50_without_llm'])}; TTFT p50 ≤ {targets['ttft_ms_p50_with_llm']:.0f} ms "
+        f"with SmolLM2: {verdict(passed['ttft_ms_p50_with_llm'])}"
+    )
+    return "\n".join(lines)
