@@ -22,6 +22,10 @@ from tools.registry import ToolRegistry, ToolServices, default_registry
 logger = logging.getLogger(__name__)
 
 
+def _thread_args(threads: int | None) -> tuple[str, ...]:
+    return ("--n-threads", str(threads)) if threads else ()
+
+
 @asynccontextmanager
 async def open_llm(settings: Settings) -> AsyncIterator[LLMClient | None]:
     """The configured LLM client; for ``embedded`` the SmolLM2 server runs as a child process."""
@@ -36,6 +40,7 @@ async def open_llm(settings: Settings) -> AsyncIterator[LLMClient | None]:
                 port=settings.llm.embedded_port,
                 model_path=settings.llm.embedded_model_path,
                 model_name=settings.llm.model,
+                extra_args=_thread_args(settings.llm.embedded_threads),
             )
             await stack.enter_async_context(server)
         client = LLMClient.from_settings(settings.llm)

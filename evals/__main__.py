@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--llm-turns", type=_positive, default=20, help="measured turns with SmolLM2")
     bench.add_argument("--warmup", type=_not_negative, default=5, help="unmeasured turns first")
     bench.add_argument("--no-llm", action="store_true", help="skip the SmolLM2 measurement")
+    bench.add_argument(
+        "--llm-threads", type=_positive, default=None, help="llama.cpp threads (default: half the cores)"
+    )
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -33,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         from evals.bench_agent import table
 
         result = bench_agent(
-            turns=args.turns, llm_turns=args.llm_turns, warmup=args.warmup, with_llm=not args.no_llm
+            turns=args.turns,
+            llm_turns=args.llm_turns,
+            warmup=args.warmup,
+            with_llm=not args.no_llm,
+            llm_threads=args.llm_threads,
         )
         sys.stdout.write(table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")

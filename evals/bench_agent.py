@@ -62,7 +62,9 @@ def utterances(count: int, *, seed: int = 0, data_dir: Path = INTENT_DATA_DIR) -
     return [texts[i % len(texts)] for i in range(count)]
 
 
-def bench_settings(data_dir: Path, *, provider: str = "none", port: int = 8089) -> Settings:
+def bench_settings(
+    data_dir: Path, *, provider: str = "none", port: int = 8089, threads: int | None = None
+) -> Settings:
     """Embedded stores in ``data_dir`` whatever the environment says; secrets made up for the run."""
     secret = secrets.token_urlsafe(32)
     return Settings(
@@ -74,7 +76,12 @@ def bench_settings(data_dir: Path, *, provider: str = "none", port: int = 8089) 
         cache={"backend": "memory"},
         objects={"backend": "local"},
         vectors={"backend": "milvus_lite", "uri": "milvus.db"},
-        llm={"provider": provider, "embedded_port": port, "route_fallback": False},
+        llm={
+            "provider": provider,
+            "embedded_port": port,
+            "route_fallback": False,
+            "embedded_threads": threads,
+        },
     )
 
 
@@ -175,7 +182,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _bench(turns: int, llm_turns: int, warmup: int, with_llm: bool, seed: int) -> dict[str, Any]:
+async def _bench(
+    turns: int, llm_turns: int, warmup: int, with_llm: bool, seed: int, llm_threads: int | None
+) -> dict[str, Any]:
     result: dict[str, Any] = {"suite": "bench-agent", "machine": machine()}
     started = time.perf_counter()
     classifier = await asyncio.to_thread(default_classifier)
@@ -195,7 +204,9 @@ async def _bench(turns: int, llm_turns: int, warmup: int, with_llm: bool, seed: 
                 )
             result["llm"] = None
             if with_llm:
-                llm_settings = bench_settings(Path(folder), provider="embedded", port=_free_port())
+                llm_settings = bench_settings(
+                    Path(folder), provider="embedded", port=_free_port(), threads=llm_threads
+                )
                 result["llm"] = await _bench_llm(llm_settings, stores, services, classifier, texts, llm_turns)
         finally:
             await asyncio.to_thread(stores.close)
@@ -220,15 +231,26 @@ async def _bench_llm(
                 timings = await drive(service, user.id, texts[: warmup + turns], warmup)
     except Exception as exc:  # no llama.cpp, no model file, a crash: reported, not raised
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"model": settings.llm.model, "server_startup_s": startup_s, **summarise(timings, llm=True)}
+    return {
+        "model": settings.llm.model,
+        "threads": settings.llm.embedded_threads or "default (half the cores)",
+        "server_startup_s": startup_s,
+        **summarise(timings, llm=True),
+    }
 
 
 def run(
-    *, turns: int = 100, llm_turns: int = 20, warmup: int = 5, with_llm: bool = True, seed: int = 0
+    *,
+    turns: int = 100,
+    llm_turns: int = 20,
+    warmup: int = 5,
+    with_llm: bool = True,
+    seed: int = 0,
+    llm_threads: int | None = None,
 ) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        result = asyncio.run(_bench(turns, llm_turns, warmup, with_llm, seed))
+        result = asyncio.run(_bench(turns, llm_turns, warmup, with_llm, seed, llm_threads))
     template_p50 = result["template"]["turn_ms_p50"]
     llm = result["llm"]
     ttft_p50 = llm.get("ttft_ms_p50") if llm else None
