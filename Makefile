@@ -43,8 +43,10 @@ install-dev: $(UV)
 	$(UV) sync --frozen --extra dev --extra local-llm --python $(PYTHON)
 
 # The settings fail closed (production) unless told otherwise; this is the development command.
+# The embedded LLM (SmolLM2 through llama.cpp) starts as a child process; IK_LLM__PROVIDER=none
+# gives template replies only, IK_LLM__PROVIDER=openai + IK_LLM__BASE_URL uses a vLLM server.
 run: install
-	IK_ENVIRONMENT=$${IK_ENVIRONMENT:-development} $(PY) -m api
+	IK_ENVIRONMENT=$${IK_ENVIRONMENT:-development} IK_LLM__PROVIDER=$${IK_LLM__PROVIDER:-embedded} $(PY) -m api
 
 services-up:
 	deploy/local/services.sh up

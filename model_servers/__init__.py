@@ -1,4 +1,5 @@
-"""Separately deployed model services (LLM, try-on, image generation, voice, vision).
+"""Separately deployed model services: today ``llm`` (OpenAI-compatible, SmolLM2 through llama.cpp
+embedded, vLLM in production); try-on, image generation, voice and vision are still to come.
 
-Each will have a router, a protocol and a serving class, plus a small client. Not built yet.
+Each has a router, a protocol and a serving class, plus a small client the application uses.
 """
