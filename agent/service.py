@@ -75,6 +75,7 @@ def message_event(message: BaseMessage) -> ChatEvent:
             "source": extra.get("source"),
             "cards": extra.get("cards", []),
             "intents": extra.get("intents", []),
+            "llm_attempted": extra.get("llm_attempted", False),
         },
     )
 

@@ -53,6 +53,8 @@ class TurnTiming:
     source: str | None
     reset: bool
     handoff: bool
+    #: Whether the responder asked the LLM (questions and confirmations are sent as written).
+    llm_attempted: bool = False
 
 
 def utterances(count: int, *, seed: int = 0, data_dir: Path = INTENT_DATA_DIR) -> list[str]:
@@ -91,7 +93,7 @@ async def time_turn(
     started = time.perf_counter()
     first_token: float | None = None
     source: str | None = None
-    reset = handoff = False
+    reset = handoff = attempted = False
     session = ""
     async for event in service.turn(user_id, text, session_id=session_id):
         if event.event == "session":
@@ -102,10 +104,12 @@ async def time_turn(
             reset = True
         elif event.event == "message" and event.data.get("role") == "assistant":
             source = event.data.get("source")
+            attempted = bool(event.data.get("llm_attempted"))
         elif event.event == "handoff":
             handoff = bool(event.data.get("active"))
     total = (time.perf_counter() - started) * 1000
-    return TurnTiming(session_id is None, total, first_token, source, reset, handoff), session
+    timing = TurnTiming(session_id is None, total, first_token, source, reset, handoff, attempted)
+    return timing, session
 
 
 async def drive(service: ChatService, user_id: str, texts: list[str], warmup: int) -> list[TurnTiming]:
@@ -131,8 +135,9 @@ def _percentile(values: list[float], q: float) -> float | None:
 def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
     totals = [t.total_ms for t in timings]
     firsts = [t.first_token_ms for t in timings if t.first_token_ms is not None]
+    asked = [t for t in timings if t.llm_attempted]
+    asked_firsts = [t.first_token_ms for t in asked if t.first_token_ms is not None]
     sources = Counter(t.source or "none" for t in timings)
-    phrased = sources["llm"] + sources["template"]
     return {
         "turns": len(timings),
         "new_session_turns": sum(t.new_session for t in timings),
@@ -142,9 +147,15 @@ def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
         "ttft_ms_p50": _percentile(firsts, 50),
         "ttft_ms_p99": _percentile(firsts, 99),
         "turns_without_token": len(timings) - len(firsts),
+        #: Turns whose reply the LLM was asked to word, and their time to first token: the figure
+        #: the TTFT target is about (other turns stream a template at once).
+        "llm_turns": len(asked),
+        "llm_turn_ms_p50": _percentile([t.total_ms for t in asked], 50) if llm else None,
+        "llm_ttft_ms_p50": _percentile(asked_firsts, 50) if llm else None,
+        "llm_ttft_ms_p99": _percentile(asked_firsts, 99) if llm else None,
         "reply_sources": dict(sorted(sources.items())),
-        #: Of the replies the responder phrased (not guard refusals), how many kept the LLM's wording.
-        "llm_kept_share": round(sources["llm"] / phrased, 3) if llm and phrased else None,
+        #: Of the replies the LLM was asked to word, how many kept its wording.
+        "llm_kept_share": round(sources["llm"] / len(asked), 3) if llm and asked else None,
         "resets": sum(t.reset for t in timings),
     }
 
@@ -253,7 +264,7 @@ def run(
         result = asyncio.run(_bench(turns, llm_turns, warmup, with_llm, seed, llm_threads))
     template_p50 = result["template"]["turn_ms_p50"]
     llm = result["llm"]
-    ttft_p50 = llm.get("ttft_ms_p50") if llm else None
+    ttft_p50 = llm.get("llm_ttft_ms_p50") if llm else None
     result["targets"] = {
         "turn_ms_p50_without_llm": TURN_P50_TARGET_MS,
         "ttft_ms_p50_with_llm": TTFT_P50_TARGET_MS,
@@ -295,8 +306,11 @@ def table(result: dict[str, Any]) -> str:
     elif llm:
         share = llm["llm_kept_share"]
         lines.append(
-            f"SmolLM2 server started in {llm['server_startup_s']} s; LLM wording kept in "
-            f"{'—' if share is None else f'{share:.0%}'} of phrased replies, {llm['resets']} reset(s)"
+            f"SmolLM2 asked to word {llm['llm_turns']} replies: "
+            f"first token p50 {_ms(llm['llm_ttft_ms_p50'])}, p99 {_ms(llm['llm_ttft_ms_p99'])}, "
+            f"turn p50 {_ms(llm['llm_turn_ms_p50'])}; wording kept in "
+            f"{'—' if share is None else f'{share:.0%}'}, {llm['resets']} reset(s); "
+            f"server started in {llm['server_startup_s']} s"
         )
 
     def verdict(ok: bool | None) -> str:
@@ -306,6 +320,6 @@ def table(result: dict[str, Any]) -> str:
     lines.append(
         f"targets: turn p50 ≤ {targets['turn_ms_p50_without_llm']:.0f} ms without LLM: "
         f"{verdict(passed['turn_ms_p50_without_llm'])}; TTFT p50 ≤ {targets['ttft_ms_p50_with_llm']:.0f} ms "
-        f"with SmolLM2: {verdict(passed['ttft_ms_p50_with_llm'])}"
+        f"on LLM-worded turns: {verdict(passed['ttft_ms_p50_with_llm'])}"
     )
     return "\n".join(lines)

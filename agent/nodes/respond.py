@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
 
+#: Outcomes the LLM may reword. A question the person must answer, a confirmation of exact values
+#: and a handoff notice go out as written: SmolLM2 dropped such questions in trials.
+PHRASED = frozenset({"done", "unavailable", "failed"})
+
 #: Product cards kept for "the second one" / "这件".
 SHOWN_LIMIT = 20
 
@@ -114,7 +118,8 @@ def make_respond(deps: AgentDeps) -> Any:
         facts = [fact for outcome in outcomes for fact in outcome.facts]
         cards = [card for outcome in outcomes for card in outcome.cards]
         text, source, problems = "", "template", list[str]()
-        if deps.llm is not None and not any(o.status == "handoff" for o in outcomes):
+        attempted = deps.llm is not None and bool(outcomes) and all(o.status in PHRASED for o in outcomes)
+        if attempted:
             text, problems = await phrase(deps, template, facts, last_human_text(state), language)
             source = "llm" if text else "template"
         if not text:
@@ -129,6 +134,7 @@ def make_respond(deps: AgentDeps) -> Any:
                 "cards": cards,
                 "intents": [o.intent.value for o in outcomes],
                 "grounding_problems": problems,
+                "llm_attempted": attempted,
             },
         )
         products = [c for c in cards if c.get("kind") == "product"]

@@ -25,17 +25,29 @@ async def test_grounded_llm_wording_is_streamed_and_kept(open_test_agent):
 
 
 async def test_an_invented_number_resets_the_stream_to_the_template(open_test_agent):
-    llm = FakeLLM(reply="You should order size 38 in that dress.")
+    llm = FakeLLM(reply="Wear a size 38 dress to the wedding.")
     async with open_test_agent(model=llm) as agent:
-        events = await agent.say("What size should I order?")
+        events = await agent.say("recommend a dress for a wedding")
         names = [e.event for e in events]
         assert "reset" in names
         message = next(e for e in events if e.event == "message")
         assert message.data["source"] == "template"
+        assert message.data["llm_attempted"] is True
         assert "38" not in message.data["text"]
-        assert "height and weight" in message.data["text"]
+        assert "isn't available yet" in message.data["text"]
         after_reset = "".join(e.data["text"] for e in events[names.index("reset") :] if e.event == "token")
         assert after_reset == message.data["text"]
+
+
+async def test_questions_and_confirmations_are_sent_as_written(open_test_agent):
+    llm = FakeLLM(reply="Sure, tell me more!")
+    async with open_test_agent(model=llm) as agent:
+        for text in ("What size should I order?", "remember that my height is 170 cm"):
+            events = await agent.say(text)
+            message = next(e for e in events if e.event == "message")
+            assert message.data["source"] == "template"
+            assert message.data["llm_attempted"] is False
+        assert llm.calls == []
 
 
 async def test_llm_fallback_rereads_a_low_confidence_turn(open_test_agent):
@@ -58,14 +70,15 @@ async def test_without_fallback_the_llm_is_not_asked_to_route(open_test_agent):
         assert replies(events)
 
 
-async def test_a_rewrite_that_drops_the_question_is_replaced_by_the_template(open_test_agent):
-    llm = FakeLLM(reply="I am a style assistant and I am here for you.")
+async def test_a_rewrite_that_drops_a_saved_value_is_replaced_by_the_template(open_test_agent):
+    llm = FakeLLM(reply="All done, your profile is saved.")
     async with open_test_agent(model=llm) as agent:
-        events = await agent.say("What size should I order?")
+        asked = await agent.say("remember that my height is 170 cm")
+        events = await agent.say("yes", session_id=asked[0].data["session_id"])
         message = next(e for e in events if e.event == "message")
+        assert message.data["llm_attempted"] is True
         assert message.data["source"] == "template"
-        assert "height and weight" in message.data["text"]
-        assert "reset" in [e.event for e in events]
+        assert "170 cm" in message.data["text"]
 
 
 async def test_an_echoed_label_is_dropped_from_the_stream(open_test_agent):

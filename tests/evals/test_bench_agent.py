@@ -32,15 +32,26 @@ def test_a_tiny_run_prints_a_table_then_one_json_line(capsys: pytest.CaptureFixt
     assert result["pass"]["ttft_ms_p50_with_llm"] is None
 
 
-def test_llm_share_counts_only_replies_the_responder_phrased() -> None:
-    def turn(source: str | None, first_token_ms: float | None = 5.0, reset: bool = False) -> TurnTiming:
-        return TurnTiming(True, 10.0, first_token_ms, source, reset, False)
+def test_llm_figures_count_only_replies_the_llm_was_asked_to_word() -> None:
+    def turn(
+        source: str | None, first_token_ms: float | None = 5.0, reset: bool = False, asked: bool = True
+    ) -> TurnTiming:
+        return TurnTiming(True, 10.0, first_token_ms, source, reset, False, asked)
 
     summary = summarise(
-        [turn("llm"), turn("template", reset=True), turn("guard", None), turn("llm")], llm=True
+        [
+            turn("llm", 300.0),
+            turn("template", 500.0, reset=True),
+            turn("guard", None, asked=False),
+            turn("llm", 400.0),
+            turn("template", 20.0, asked=False),  # a clarifying question, sent as written
+        ],
+        llm=True,
     )
     assert summary["llm_kept_share"] == pytest.approx(2 / 3, abs=0.001)
-    assert summary["reply_sources"] == {"guard": 1, "llm": 2, "template": 1}
+    assert summary["llm_turns"] == 3
+    assert summary["llm_ttft_ms_p50"] == 400.0
+    assert summary["reply_sources"] == {"guard": 1, "llm": 2, "template": 2}
     assert (summary["resets"], summary["turns_without_token"]) == (1, 1)
 
 
