@@ -84,6 +84,13 @@ def _unauthorized(detail: str) -> HTTPException:
 def authenticate(token: str | None, tokens: TokenService, accounts: AccountService) -> UserRead:
     """The user an access token speaks for, re-read from the store so a disabled account or a changed
     role counts at once; raises a 401 ``HTTPException``. Shared by the bearer header and the WebSocket."""
+    return authenticate_until(token, tokens, accounts)[0]
+
+
+def authenticate_until(
+    token: str | None, tokens: TokenService, accounts: AccountService
+) -> tuple[UserRead, float]:
+    """``authenticate``, plus when the token expires (Unix time), for connections that outlive a request."""
     if not token:
         raise _unauthorized("not signed in: send 'Authorization: Bearer <access token>'")
     try:
@@ -95,7 +102,7 @@ def authenticate(token: str | None, tokens: TokenService, accounts: AccountServi
         raise _unauthorized("the account for this token no longer exists") from exc
     if not user.is_active:
         raise _unauthorized("account is disabled")
-    return user
+    return user, claims.expires_at
 
 
 def _current_user(token: BearerToken, tokens: TokensDep, accounts: AccountsDep) -> UserRead:

@@ -37,6 +37,8 @@ class TokenClaims:
     subject: str
     role: Role
     jti: str
+    #: Expiry as a Unix time, so a long-lived connection (a WebSocket) can end with its token.
+    expires_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class TokenService:
         return TokenClaims(
             subject=str(data["sub"]),
             role=role,
+            expires_at=float(data["exp"]),
             jti=str(data["jti"]),
         )
 

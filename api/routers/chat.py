@@ -8,25 +8,29 @@ takes ``{"type": "message", "text": ..., "session_id": ..., "locale": "zh"|"en"}
 ``{"event": <name>, "session_id": ..., "data": {...}}`` for each event of a turn and for everything
 published later on any session this socket has used (support replies, hand-back); a frame it
 cannot use gets ``{"event": "error", "data": {"detail": ...}}`` and the socket stays open. The
-token is checked when the socket opens; a socket outlives the token's expiry.
+token is checked again before every turn (a disabled account is closed out at once) and the socket
+is closed with 4401 when the token expires, unless the client sends a new ``auth`` frame for the same
+account first (``ready`` carries ``expires_at``, a Unix time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
-from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate
+from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate_until
 from api.errors import SESSION_NOT_FOUND
 from api.streaming import TurnRunner, session_stream, sse_bytes, subscribed
 from api.tokens import TokenService
@@ -41,6 +45,7 @@ MAX_MESSAGE_CHARS = 20_000
 #: WebSocket close code for a missing or invalid token (4000-4999 are the application's).
 WS_UNAUTHORIZED = 4401
 AUTH_FRAME_TIMEOUT_S = 10.0
+EXPIRY_CLOSE_REASON = 'token expired: send {"type": "auth", "token": ...} with a new one, or reconnect'
 #: Sessions one socket relays at a time; the oldest is let go first (a new turn there re-watches it).
 WATCHED_SESSIONS = 32
 #: Turn events already sent whose hub copy has not come back yet; more only if the hub dropped copies.
@@ -165,10 +170,10 @@ async def chat_socket(
 ) -> None:
     await websocket.accept()
     try:
-        user = await _authenticate(websocket, token, tokens, accounts)
-        if user is None:
+        signed_in = await _authenticate(websocket, token, tokens, accounts)
+        if signed_in is None:
             return
-        socket = _ChatSocket(websocket, chat, turns, user)
+        socket = _ChatSocket(websocket, chat, turns, signed_in)
         try:
             await socket.serve()
         finally:
@@ -187,9 +192,36 @@ async def _receive_text(websocket: WebSocket) -> str:
     return str(text)
 
 
+@dataclass
+class _SignedIn:
+    """Who the socket speaks for, with the token that says so and when it stops saying so."""
+
+    user: UserRead
+    token: str
+    expires_at: float
+    tokens: TokenService
+    accounts: AccountService
+
+    async def recheck(self, token: str | None = None) -> None:
+        """Re-validate (a disabled account or an expired token counts at once); raises HTTPException."""
+        user, expires_at = await run_in_threadpool(
+            authenticate_until, token or self.token, self.tokens, self.accounts
+        )
+        if user.id != self.user.id:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the new token is for another account")
+        self.user, self.expires_at = user, expires_at
+        if token:
+            self.token = token
+
+
+async def _close_unauthorized(websocket: WebSocket, detail: object) -> None:
+    # A close frame's reason is limited to 123 bytes.
+    await websocket.close(WS_UNAUTHORIZED, str(detail).encode()[:120].decode("utf-8", "ignore"))
+
+
 async def _authenticate(
     websocket: WebSocket, token: str | None, tokens: TokenService, accounts: AccountService
-) -> UserRead | None:
+) -> _SignedIn | None:
     """The signed-in user, or ``None`` once the socket is closed with 4401."""
     if token is None:
         try:
@@ -200,12 +232,11 @@ async def _authenticate(
             await websocket.close(WS_UNAUTHORIZED, 'send {"type": "auth", "token": ...} first')
             return None
     try:
-        return await run_in_threadpool(authenticate, token, tokens, accounts)
+        user, expires_at = await run_in_threadpool(authenticate_until, token, tokens, accounts)
     except HTTPException as exc:
-        # A close frame's reason is limited to 123 bytes.
-        reason = str(exc.detail).encode()[:120].decode("utf-8", "ignore")
-        await websocket.close(WS_UNAUTHORIZED, reason)
+        await _close_unauthorized(websocket, exc.detail)
         return None
+    return _SignedIn(user, token, expires_at, tokens, accounts)
 
 
 def _validation_summary(exc: ValidationError) -> str:
@@ -224,11 +255,14 @@ class _ChatSocket:
     is not sent back.
     """
 
-    def __init__(self, websocket: WebSocket, chat: ChatService, turns: TurnRunner, user: UserRead) -> None:
+    def __init__(
+        self, websocket: WebSocket, chat: ChatService, turns: TurnRunner, signed_in: _SignedIn
+    ) -> None:
         self._ws = websocket
         self._chat = chat
         self._turns = turns
-        self._user = user
+        self._signed_in = signed_in
+        self._expiry: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one sender at a time, and the bookkeeping below with it
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._turn_session: str | None = None
@@ -236,22 +270,68 @@ class _ChatSocket:
         self._unmatched: OrderedDict[int, ChatEvent] = OrderedDict()
         self._echoes: deque[tuple[str, str]] = deque(maxlen=64)
 
+    @property
+    def _user(self) -> UserRead:
+        return self._signed_in.user
+
     async def serve(self) -> None:
-        async with self._lock:
-            await self._ws.send_json({"event": "ready", "data": {"user_id": self._user.id}})
+        await self._ready()
         while True:
             text = await _receive_text(self._ws)
+            try:
+                renewal = _AuthFrame.model_validate_json(text)
+            except ValidationError:
+                renewal = None
+            if renewal is not None:
+                # A fresh access token keeps the socket open past the first one's expiry.
+                if not await self._recheck(renewal.token):
+                    return
+                await self._ready()
+                continue
             try:
                 frame = _MessageFrame.model_validate_json(text)
             except ValidationError as exc:
                 await self._error(_validation_summary(exc))
                 continue
+            if not await self._recheck():
+                return
             try:
                 await self._run_turn(frame)
             except SessionNotFound:
                 await self._error(SESSION_NOT_FOUND)
 
+    async def _ready(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._expiry = asyncio.create_task(self._close_at_expiry())
+        async with self._lock:
+            await self._ws.send_json(
+                {
+                    "event": "ready",
+                    "data": {"user_id": self._user.id, "expires_at": self._signed_in.expires_at},
+                }
+            )
+
+    async def _recheck(self, token: str | None = None) -> bool:
+        """False once the socket is closed because its token or account no longer holds."""
+        try:
+            await self._signed_in.recheck(token)
+        except HTTPException as exc:
+            async with self._lock:
+                await _close_unauthorized(self._ws, exc.detail)
+            return False
+        return True
+
+    async def _close_at_expiry(self) -> None:
+        await asyncio.sleep(max(0.0, self._signed_in.expires_at - time.time()))
+        async with self._lock:
+            await _close_unauthorized(
+                self._ws, 'token expired: send {"type": "auth", "token": ...} or reconnect'
+            )
+
     def close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         for task in self._watchers.values():
             task.cancel()
 

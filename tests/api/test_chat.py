@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import update
 from starlette.websockets import WebSocketDisconnect
 
 from api.main import create_app
+from api.tokens import ISSUER
 from storage.sql.models import ChatSession
 from storage.sql.types import utcnow
 from tests.api.conftest import (
@@ -233,7 +235,10 @@ def test_a_quiet_event_stream_gets_keepalive_comments(
 
 def test_websocket_turns_with_the_token_in_the_query(client: TestClient, user: Session) -> None:
     with client.websocket_connect(f"{API}/chat/ws?token={user.access_token}") as ws:
-        assert ws.receive_json() == {"event": "ready", "data": {"user_id": user.id}}
+        ready = ws.receive_json()
+        assert ready["event"] == "ready"
+        assert ready["data"]["user_id"] == user.id
+        assert ready["data"]["expires_at"] > time.time()
         ws.send_json({"type": "message", "text": "What size should I order?"})
         frames = receive_until(ws, "done")
         assert names(frames)[0] == "session"
@@ -358,3 +363,59 @@ def test_sessions_idle_past_their_ttl_are_purged_in_the_background(tmp_path: Pat
         with client.app.state.stores.db.session() as db:  # type: ignore[attr-defined]
             assert db.get(ChatSession, session_id).expired_at is not None
         assert client.get(f"{API}/chat/sessions", headers=person.headers).json() == []
+
+
+def _short_lived_token(client: TestClient, user: Session, seconds: float) -> str:
+    """An access token for ``user`` that expires in ``seconds`` (the settings allow no less than a minute)."""
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER, "sub": user.id, "role": user.role, "iat": now, "type": "access",
+        "jti": str(uuid.uuid4()), "exp": now + timedelta(seconds=seconds),
+    }  # fmt: skip
+    return str(client.app.state.tokens._encode(claims))  # type: ignore[attr-defined]
+
+
+def test_websocket_closes_when_its_token_expires(client: TestClient, user: Session) -> None:
+    with client.websocket_connect(f"{API}/chat/ws?token={_short_lived_token(client, user, 1.5)}") as ws:
+        assert ws.receive_json()["event"] == "ready"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()  # nothing is sent; the socket is closed at the token's expiry
+    assert closed.value.code == 4401
+    assert "token expired" in (closed.value.reason or "")
+
+
+def test_websocket_stays_open_with_a_renewed_token(client: TestClient, user: Session) -> None:
+    with client.websocket_connect(f"{API}/chat/ws?token={_short_lived_token(client, user, 1.5)}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "auth", "token": user.access_token})  # a fresh 30-minute token
+        renewed = ws.receive_json()
+        assert renewed["event"] == "ready"
+        assert renewed["data"]["expires_at"] > time.time() + 60
+        time.sleep(2)
+        ws.send_json({"type": "message", "text": "hello"})
+        assert [f["event"] for f in receive_until(ws, "done")][-1] == "done"
+
+
+def test_websocket_refuses_a_renewal_for_another_account(
+    client: TestClient, user: Session, new_user: Callable[..., Session]
+) -> None:
+    other = new_user()
+    with client.websocket_connect(f"{API}/chat/ws?token={user.access_token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "auth", "token": other.access_token})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
+
+
+def test_websocket_of_a_disabled_account_is_closed_at_its_next_message(
+    client: TestClient, admin: Session, user: Session
+) -> None:
+    with client.websocket_connect(f"{API}/chat/ws?token={user.access_token}") as ws:
+        ws.receive_json()
+        disabled = client.patch(f"{API}/users/{user.id}", json={"is_active": False}, headers=admin.headers)
+        assert disabled.status_code == 200
+        ws.send_json({"type": "message", "text": "hello"})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4401
