@@ -16,8 +16,8 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -91,16 +91,28 @@ class SessionHub:
             with suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
 
-    async def subscribe(self, session_id: str) -> AsyncIterator[ChatEvent]:
+    @contextmanager
+    def listen(self, session_id: str) -> Iterator[AsyncIterator[ChatEvent]]:
+        """Receive the session's events from the moment this is entered (not from the first read),
+        so a caller can subscribe, then start a turn, and miss nothing."""
         queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=1000)
         self._queues[session_id].add(queue)
-        try:
+
+        async def events() -> AsyncIterator[ChatEvent]:
             while True:
                 yield await queue.get()
+
+        try:
+            yield events()
         finally:
             self._queues[session_id].discard(queue)
             if not self._queues[session_id]:
                 del self._queues[session_id]
+
+    async def subscribe(self, session_id: str) -> AsyncIterator[ChatEvent]:
+        with self.listen(session_id) as events:
+            async for event in events:
+                yield event
 
 
 class ChatService:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi.sse import ServerSentEvent, format_sse_event
@@ -15,9 +15,6 @@ from fastapi.sse import ServerSentEvent, format_sse_event
 from agent.service import ChatEvent, SessionHub
 
 logger = logging.getLogger(__name__)
-
-#: Events a slow subscriber may fall behind by before newer ones are dropped (as the hub does).
-SUBSCRIBER_BUFFER = 1000
 
 
 @dataclass(frozen=True)
@@ -83,30 +80,10 @@ class TurnRunner:
 
 @asynccontextmanager
 async def subscribed(hub: SessionHub, session_id: str) -> AsyncIterator[AsyncIterator[ChatEvent]]:
-    """A subscription to the session's events that already receives them when this is entered.
-
-    ``SessionHub.subscribe`` registers its queue only once iterated; a task iterates it here, and
-    one pass of the event loop lets that task register before the caller goes on to start a turn
-    or tell its client it is listening.
-    """
-    queue: asyncio.Queue[ChatEvent] = asyncio.Queue(maxsize=SUBSCRIBER_BUFFER)
-
-    async def pump() -> None:
-        async for event in hub.subscribe(session_id):
-            with suppress(asyncio.QueueFull):
-                queue.put_nowait(event)
-
-    async def events() -> AsyncIterator[ChatEvent]:
-        while True:
-            yield await queue.get()
-
-    task = asyncio.create_task(pump())
-    await asyncio.sleep(0)
-    try:
-        yield events()
-    finally:
-        # Not awaited: this may run inside a cancelled scope; the task ends, and unsubscribes, on its own.
-        task.cancel()
+    """A subscription to the session's events that already receives them when this is entered,
+    so the caller can start a turn or tell its client it is listening without missing anything."""
+    with hub.listen(session_id) as events:
+        yield events
 
 
 def event_json(event: ChatEvent) -> str:

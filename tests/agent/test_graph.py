@@ -198,3 +198,14 @@ async def test_take_over_returns_the_session_as_handed_off(open_test_agent):
         session = session_of(await agent.say("hello"))
         info = await agent.service.take_over(session, "staff-3")
         assert (info.handoff, info.staff_id) == (True, "staff-3")
+
+
+async def test_the_hub_delivers_from_the_moment_a_listener_is_registered(open_test_agent):
+    async with open_test_agent() as agent:
+        session = session_of(await agent.say("hello"))
+        with agent.service.hub.listen(session) as events:
+            # Published before the first read: still delivered.
+            await agent.service.take_over(session, "staff-4")
+            first = await asyncio.wait_for(anext(events), timeout=5)
+        assert (first.event, first.data["active"]) == ("handoff", True)
+        assert session not in agent.service.hub._queues  # unregistered on exit
