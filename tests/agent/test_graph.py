@@ -209,3 +209,12 @@ async def test_the_hub_delivers_from_the_moment_a_listener_is_registered(open_te
             first = await asyncio.wait_for(anext(events), timeout=5)
         assert (first.event, first.data["active"]) == ("handoff", True)
         assert session not in agent.service.hub._queues  # unregistered on exit
+
+
+async def test_what_was_understood_is_said_back_in_chinese(open_test_agent):
+    async with open_test_agent() as agent:
+        reply = replies(await agent.say("我想买一条白色连衣裙，不要黑色"))[0]
+        assert "颜色：白色" in reply
+        assert "不要：黑色" in reply
+        assert "品类：连衣裙" in reply
+        assert "white" not in reply

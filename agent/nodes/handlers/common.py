@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from agent.nodes.turn import Turn
 from agent.prompts import Language, capability, join, say
-from agent.slots import Slots
+from agent.slots import CATEGORIES, COLOURS, OCCASIONS, SEASONS, WEATHER, Slots
 from agent.state import Outcome, Pending, Step
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -38,22 +42,39 @@ def merge_slots(earlier: Slots, later: Slots) -> Slots:
     return merged
 
 
+@cache
+def _chinese_names() -> dict[str, str]:
+    """Canonical slot value -> the first Chinese phrase the lexicons map to it ("white" -> "白色")."""
+    names: dict[str, str] = {}
+    for lexicon in (COLOURS, CATEGORIES, OCCASIONS, SEASONS, WEATHER):
+        for phrase, value in lexicon.items():
+            if value is not None and _HAN.search(phrase):
+                names.setdefault(str(value), phrase)
+    return names
+
+
+def _shown(values: list[str], zh: bool) -> str:
+    """Slot values in the reply's language; a value with no Chinese name stays as it is."""
+    names = _chinese_names() if zh else {}
+    return ("、" if zh else ", ").join(names.get(v, v) for v in values)
+
+
 def describe_slots(slots: Slots, language: Language) -> str:
     """What the person asked for, to show they were understood while a capability is missing."""
     zh = language == "zh"
     parts: list[str] = []
     if slots.colours:
-        parts.append(("颜色：" if zh else "colour: ") + ", ".join(slots.colours))
+        parts.append(("颜色：" if zh else "colour: ") + _shown(slots.colours, zh))
     if slots.avoided_colours:
-        parts.append(("不要：" if zh else "not: ") + ", ".join(slots.avoided_colours))
+        parts.append(("不要：" if zh else "not: ") + _shown(slots.avoided_colours, zh))
     if slots.categories:
-        parts.append(("品类：" if zh else "item: ") + ", ".join(slots.categories))
+        parts.append(("品类：" if zh else "item: ") + _shown(slots.categories, zh))
     if slots.occasion:
-        parts.append(("场合：" if zh else "occasion: ") + slots.occasion.value)
+        parts.append(("场合：" if zh else "occasion: ") + _shown([slots.occasion.value], zh))
     if slots.season:
-        parts.append(("季节：" if zh else "season: ") + slots.season.value)
+        parts.append(("季节：" if zh else "season: ") + _shown([slots.season.value], zh))
     if slots.weather:
-        parts.append(("天气：" if zh else "weather: ") + ", ".join(w.value for w in slots.weather))
+        parts.append(("天气：" if zh else "weather: ") + _shown([w.value for w in slots.weather], zh))
     if slots.styles:
         parts.append(("风格：" if zh else "style: ") + ", ".join(s.value for s in slots.styles))
     if slots.fit_preference:
