@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 from agent.deps import AgentDeps, LanguageModel
 from agent.graph import build_graph
 from agent.memory import SessionRegistry, open_checkpointer
 from agent.router import IntentClassifier, default_classifier
-from agent.service import ChatService, session_ttl
+from agent.service import ChatService
 from core.config import Settings
 from model_servers.llm.client import LLMClient
 from storage.sql.database import Database
@@ -74,4 +75,4 @@ async def open_agent(
         )
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))
         graph = build_graph(deps, checkpointer)
-        yield ChatService(graph, SessionRegistry(database, session_ttl(settings.agent.session_ttl_hours)))
+        yield ChatService(graph, SessionRegistry(database, timedelta(hours=settings.agent.session_ttl_hours)))

@@ -18,7 +18,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
-from datetime import timedelta
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -325,7 +324,3 @@ class ChatService:
         if info.expired:
             raise SessionNotFound(session_id)
         return info
-
-
-def session_ttl(hours: float) -> timedelta:
-    return timedelta(hours=hours)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi.sse import ServerSentEvent, format_sse_event
@@ -78,14 +77,6 @@ class TurnRunner:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-@asynccontextmanager
-async def subscribed(hub: SessionHub, session_id: str) -> AsyncIterator[AsyncIterator[ChatEvent]]:
-    """A subscription to the session's events that already receives them when this is entered,
-    so the caller can start a turn or tell its client it is listening without missing anything."""
-    with hub.listen(session_id) as events:
-        yield events
-
-
 def event_json(event: ChatEvent) -> str:
     return json.dumps(event.model_dump(mode="json")["data"], ensure_ascii=False)
 
@@ -104,7 +95,7 @@ async def session_stream(hub: SessionHub, session_id: str) -> AsyncIterator[Serv
     Opens with a ``subscribed`` comment: from that line on, nothing published is missed. FastAPI
     interleaves ``: ping`` comments while the session is quiet, so proxies keep the stream open.
     """
-    async with subscribed(hub, session_id) as events:
+    with hub.listen(session_id) as events:
         yield ServerSentEvent(comment="subscribed")
         event_id = 0
         async for event in events:

@@ -8,7 +8,6 @@ from typing import Any
 from langgraph.config import get_stream_writer
 
 from agent.deps import AgentDeps, ChatContext
-from agent.intents import Intent
 from agent.prompts import Language
 from agent.state import AgentState, Outcome, OutcomeStatus, Step
 from tools.base import ToolContext, ToolResult
@@ -65,7 +64,3 @@ class Turn:
             cards=cards or [],
             tools=list(self.tools_called),
         )
-
-
-def intent_of(step: dict[str, Any]) -> Intent:
-    return Intent(step["intent"])

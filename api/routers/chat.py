@@ -32,7 +32,7 @@ from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
 from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate_until
 from api.errors import SESSION_NOT_FOUND
-from api.streaming import TurnRunner, session_stream, sse_bytes, subscribed
+from api.streaming import TurnRunner, session_stream, sse_bytes
 from api.tokens import TokenService
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService
@@ -393,7 +393,7 @@ class _ChatSocket:
 
     async def _forward(self, session_id: str, ready: asyncio.Event) -> None:
         try:
-            async with subscribed(self._chat.hub, session_id) as events:
+            with self._chat.hub.listen(session_id) as events:
                 ready.set()
                 async for event in events:
                     await self._from_hub(session_id, event)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agent.service import ChatEvent, SessionHub, SessionNotFound
-from api.streaming import TurnRunner, sse_bytes, subscribed
+from api.streaming import TurnRunner, sse_bytes
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
@@ -57,7 +57,7 @@ async def test_drain_cancels_turns_that_do_not_finish_in_time() -> None:
 
 async def test_a_subscription_hears_what_is_published_as_soon_as_it_is_entered() -> None:
     hub = SessionHub()
-    async with subscribed(hub, "s1") as events:
+    with hub.listen("s1") as events:
         hub.publish("s1", ChatEvent(event="message", data={"text": "hi"}))
         hub.publish("s2", ChatEvent(event="message", data={"text": "elsewhere"}))
         assert (await asyncio.wait_for(anext(events), 1)).data == {"text": "hi"}
