@@ -98,10 +98,13 @@ class GuardVerdict(BaseModel):
     language: Literal["zh", "en"]
 
 
-def _language(text: str) -> Literal["zh", "en"]:
+def language_of(text: str) -> Literal["zh", "en"] | None:
+    """Chinese or English by letters; None when the text has neither ("170/60")."""
     han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "zh" if han and han >= latin / 4 else "en"
+    if han and han >= latin / 4:
+        return "zh"
+    return "en" if latin else None
 
 
 def _unreadable(text: str) -> bool:
@@ -135,7 +138,7 @@ def _unsupported_script(text: str) -> bool:
 def check_message(text: str) -> GuardVerdict:
     """Allow the message, or say why not and what to reply."""
     kind = _classify(text)
-    language = _language(text[:MAX_MESSAGE_CHARS])
+    language = language_of(text[:MAX_MESSAGE_CHARS]) or "en"
     if kind is None:
         return GuardVerdict(allowed=True, language=language)
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]

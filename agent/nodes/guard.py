@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from agent.deps import ChatContext
-from agent.guard import check_message
+from agent.guard import check_message, language_of
 from agent.prompts import Language
 from agent.state import AgentState
-
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 def message_text(message: BaseMessage) -> str:
@@ -39,12 +35,7 @@ def last_human_text(state: AgentState) -> str:
 
 def turn_language(text: str, state: AgentState, context: ChatContext | None) -> Language:
     """The message's own language; "170/60" keeps the conversation's (or the app's) language."""
-    han, latin = len(_HAN.findall(text)), len(_LATIN.findall(text))
-    if han and han * 4 >= latin:
-        return "zh"
-    if latin:
-        return "en"
-    return state.get("language") or (context.locale if context else None) or "en"
+    return language_of(text) or state.get("language") or (context.locale if context else None) or "en"
 
 
 def guard(state: AgentState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
