@@ -35,26 +35,19 @@ logger = logging.getLogger(__name__)
 LOCAL_USER_EMAIL = "you@localhost"
 
 
-def find_account(accounts: AccountService, email: str) -> UserRead | None:
-    """The account with exactly this email (``AccountService`` has no lookup by email yet)."""
-    wanted = email.strip().lower()
-    listed = accounts.list_users(email_contains=wanted, limit=50)
-    return next((user for user in listed.items if user.email == wanted), None)
-
-
 def ensure_local_account(accounts: AccountService, email: str = LOCAL_USER_EMAIL) -> UserRead:
     """The local account, created on first use with a random password nobody needs to know.
 
     Local tools act for it without signing in; the password only keeps the account from
     being signed into through the API with a guessable one.
     """
-    found = find_account(accounts, email)
+    found = accounts.get_by_email(email)
     if found is not None:
         return found
     try:
         user = accounts.create_user(email=email, password=secrets.token_urlsafe(24), full_name="Local user")
     except EmailTaken:  # another process created it a moment ago
-        found = find_account(accounts, email)
+        found = accounts.get_by_email(email)
         if found is None:
             raise
         return found

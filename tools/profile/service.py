@@ -101,6 +101,11 @@ class AccountService:
         except IntegrityError as exc:
             raise EmailTaken(f"an account with email {user.email} already exists") from exc
 
+    def get_by_email(self, email: str) -> UserRead | None:
+        with self.db.session() as session:
+            user = session.scalar(select(User).where(User.email == _normalise_email(email)))
+            return UserRead.model_validate(user) if user is not None else None
+
     def authenticate(self, email: str, password: str) -> UserRead | None:
         """The active user with these credentials, or None (same timing either way)."""
         with self.db.session() as session:

@@ -27,7 +27,8 @@ _LABELS = {
 }  # fmt: skip
 
 
-def _number(value: float) -> str:
+def plain_number(value: float) -> str:
+    """170.0 -> "170", 52.25 -> "52.2": how a stored value is said back to the person."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
@@ -40,15 +41,15 @@ def profile_facts(profile: ProfileRead, locale: str) -> list[str]:
     for field in ("height_cm", "chest_cm", "waist_cm", "hips_cm", "inseam_cm", "shoulder_cm"):
         value = getattr(profile, field)
         if value is not None:
-            shown = _number(from_cm(value, length_unit))
-            extra = f" ({_number(value)} cm)" if length_unit != LengthUnit.cm else ""
+            shown = plain_number(from_cm(value, length_unit))
+            extra = f" ({plain_number(value)} cm)" if length_unit != LengthUnit.cm else ""
             facts.append(f"{labels[field]} {shown} {length_unit.value}{extra}")
     if profile.weight_kg is not None:
-        extra = f" ({_number(profile.weight_kg)} kg)" if weight_unit != WeightUnit.kg else ""
-        shown = _number(from_kg(profile.weight_kg, weight_unit))
+        extra = f" ({plain_number(profile.weight_kg)} kg)" if weight_unit != WeightUnit.kg else ""
+        shown = plain_number(from_kg(profile.weight_kg, weight_unit))
         facts.append(f"{labels['weight_kg']} {shown} {weight_unit.value}{extra}")
     if profile.shoe_size_eu is not None:
-        facts.append(f"{labels['shoe_size_eu']} EU {_number(profile.shoe_size_eu)}")
+        facts.append(f"{labels['shoe_size_eu']} EU {plain_number(profile.shoe_size_eu)}")
     for field in ("body_shape", "fit_preference", "home_city"):
         value = getattr(profile, field)
         if value is not None:
@@ -59,8 +60,8 @@ def profile_facts(profile: ProfileRead, locale: str) -> list[str]:
             facts.append(f"{labels[field]}: {', '.join(str(v) for v in values)}")
     budget = profile.budget
     if budget.min is not None or budget.max is not None:
-        low = _number(budget.min) if budget.min is not None else "0"
-        high = _number(budget.max) if budget.max is not None else "∞"
+        low = plain_number(budget.min) if budget.min is not None else "0"
+        high = plain_number(budget.max) if budget.max is not None else "∞"
         span = f"{low}-{high}"
         facts.append(f"{labels['budget']}: {span} {budget.currency or ''}".rstrip())
     return facts

@@ -9,6 +9,7 @@ from agent.nodes.turn import Turn
 from agent.prompts import Language, join, say
 from agent.slots import Slots
 from agent.state import Pending, Step
+from tools.profile.tools import plain_number
 
 _MEASUREMENT_UNITS = {
     "height": "cm", "weight": "kg", "chest": "cm", "waist": "cm", "hips": "cm", "inseam": "cm",
@@ -59,16 +60,12 @@ def profile_changes(slots: Slots) -> dict[str, Any]:
     return changes
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
 def describe_changes(changes: dict[str, Any], language: Language) -> str:
     labels = _LABELS[language]
     parts: list[str] = []
     for name, value in changes.get("measurements", {}).items():
         unit = _MEASUREMENT_UNITS[name]
-        shown = f"EU {_number(value)}" if unit == "EU" else f"{_number(value)} {unit}"
+        shown = f"EU {plain_number(value)}" if unit == "EU" else f"{plain_number(value)} {unit}"
         parts.append(f"{labels[name]} {shown}")
     for name in ("favourite_colours", "avoided_colours", "styles"):
         if name in changes:
@@ -77,8 +74,8 @@ def describe_changes(changes: dict[str, Any], language: Language) -> str:
         parts.append(f"{labels['fit_preference']}: {changes['fit_preference']}")
     if "budget" in changes:
         budget = changes["budget"]
-        low = _number(budget["min"]) if budget["min"] is not None else "0"
-        high = _number(budget["max"]) if budget["max"] is not None else "∞"
+        low = plain_number(budget["min"]) if budget["min"] is not None else "0"
+        high = plain_number(budget["max"]) if budget["max"] is not None else "∞"
         parts.append(f"{labels['budget']}: {low}-{high} {budget['currency']}")
     return join(parts, language)
 

@@ -195,3 +195,11 @@ def test_the_last_active_admin_keeps_the_role(accounts: AccountService) -> None:
     with pytest.raises(LastAdmin):
         accounts.update_user(only.id, AdminUserUpdate(is_active=False))
     assert accounts.count_active_admins() == 1
+
+
+def test_get_by_email_ignores_case_and_returns_none_when_missing(accounts: AccountService) -> None:
+    created = accounts.create_user(email="Mei@Example.com", password="a-long-password")
+    found = accounts.get_by_email("  mei@EXAMPLE.com ")
+    assert found is not None
+    assert found.id == created.id
+    assert accounts.get_by_email("nobody@example.com") is None
