@@ -15,7 +15,6 @@ reported with them.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import platform
 import random
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from agent.router import INTENT_DATA_DIR, IntentClassifier, default_classifier, read_jsonl
 from agent.runtime import open_agent, open_llm
@@ -163,13 +163,8 @@ def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
 def _blas_threads() -> list[dict[str, Any]]:
     """Threads of each BLAS numpy uses: on a busy machine a multi-threaded BLAS makes the
     router's small matrix products far slower, so the figures mean little without it."""
-    try:
-        threadpoolctl = importlib.import_module("threadpoolctl")  # ships with scikit-learn
-    except ImportError:
-        return []
     return [
-        {"api": info.get("internal_api"), "threads": info.get("num_threads")}
-        for info in threadpoolctl.threadpool_info()
+        {"api": info.get("internal_api"), "threads": info.get("num_threads")} for info in threadpool_info()
     ]
 
 
