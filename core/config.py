@@ -9,6 +9,7 @@ stores) where they would be unsafe.
 
 from __future__ import annotations
 
+import os
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -123,6 +124,45 @@ class VectorSettings(BaseModel):
         return self
 
 
+class SearchSettings(BaseModel):
+    """Product search: SQLite FTS5 full-text by default; Elasticsearch in production.
+
+    Semantic search uses MiniLM vectors in the vector store (``vectors``); hybrid ranking
+    fuses both lists with reciprocal rank fusion.
+    """
+
+    backend: Literal["sqlite"] = "sqlite"
+    #: The FTS5 index file for the embedded backend; relative paths are under ``data_dir``.
+    sqlite_path: Path = Path("search.sqlite3")
+    #: Index MiniLM vectors of the catalog and use them (vector and hybrid search). Encoding the
+    #: full catalog takes minutes on 2 cores the first time; vectors are cached by content after.
+    semantic: bool = True
+    #: Where product embeddings are cached between runs (outside the repository).
+    embedding_cache_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "embeddings"
+    )
+    #: Reciprocal rank fusion constant (Cormack et al. use 60).
+    rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
+
+
+class CatalogSettings(BaseModel):
+    """The product catalog, its generated availability data and its inbound connectors."""
+
+    #: Load the shipped catalog into an empty database at start-up.
+    load_on_start: bool = True
+    #: Load only the first N products (tests, quick demos); None loads all of them.
+    limit: Annotated[int | None, Field(ge=1)] = None
+    #: Seed of the generated sizes, stock and prices, so every install shows the same numbers.
+    seed: int = 20261127
+    #: Shared secret of the stock/price webhook (HMAC-SHA256).
+    webhook_secret: SecretStr = SecretStr(DEFAULT_SECRET)
+    #: Webhook calls whose timestamp is further than this from now are refused (replay window).
+    webhook_tolerance_s: Annotated[int, Field(ge=10, le=3600)] = 300
+    #: Prices a source may set, in CNY; anything outside is refused as absurd.
+    min_price: Annotated[float, Field(gt=0)] = 1.0
+    max_price: Annotated[float, Field(gt=0)] = 1_000_000.0
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -231,6 +271,8 @@ class Settings(BaseSettings):
     vectors: VectorSettings = VectorSettings()
     llm: LLMSettings = LLMSettings()
     agent: AgentSettings = AgentSettings()
+    search: SearchSettings = SearchSettings()
+    catalog: CatalogSettings = CatalogSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""
@@ -261,6 +303,7 @@ class Settings(BaseSettings):
             for name, value in (
                 ("IK_AUTH__SECRET_KEY", self.auth.secret_key),
                 ("IK_AUTH__FIRST_ADMIN_PASSWORD", self.auth.first_admin_password),
+                ("IK_CATALOG__WEBHOOK_SECRET", self.catalog.webhook_secret),
             )
             if value.get_secret_value() == DEFAULT_SECRET
         ]
@@ -303,6 +346,13 @@ class Settings(BaseSettings):
                 warnings.warn(
                     "IK_EVENTS__BACKEND=memory in production: events stay inside each pod until the "
                     "Kafka adapter lands",
+                    stacklevel=2,
+                )
+            if self.search.backend == "sqlite":
+                # No Elasticsearch adapter exists yet either; each pod indexes the catalog itself.
+                warnings.warn(
+                    "IK_SEARCH__BACKEND=sqlite in production: every pod builds its own search index "
+                    "from the shared database until the Elasticsearch adapter lands",
                     stacklevel=2,
                 )
         return self

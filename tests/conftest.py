@@ -38,6 +38,7 @@ def require_service(env_var: str, what: str) -> str:
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 TEST_ADMIN_EMAIL = "admin@example.com"
 TEST_ADMIN_PASSWORD = "admin-password-for-tests"
+TEST_WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -51,6 +52,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
             "first_admin_email": TEST_ADMIN_EMAIL,
             "first_admin_password": TEST_ADMIN_PASSWORD,
         },
+        # Tests that need products load a small catalog themselves; the full one takes seconds.
+        "catalog": {"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": False},
+        "search": {"semantic": False},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

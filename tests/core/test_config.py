@@ -32,6 +32,7 @@ PROD_STORES = {
         "s3_secret_key": "secret",
     },
     "vectors": {"backend": "milvus", "uri": "http://milvus:19530"},
+    "catalog": {"webhook_secret": "a-real-webhook-secret"},
 }
 
 
@@ -63,7 +64,7 @@ def test_production_refuses_embedded_stores() -> None:
         "IK_OBJECTS__BACKEND=local, IK_VECTORS__BACKEND=milvus_lite"
     )
     with pytest.raises(ValidationError, match=expected):
-        build(environment="production", auth=PROD_SECRETS)
+        build(environment="production", auth=PROD_SECRETS, catalog=PROD_STORES["catalog"])
 
 
 @pytest.mark.parametrize(
@@ -101,6 +102,7 @@ def test_environment_variables_with_nested_backends(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("IK_ENVIRONMENT", "test")
     monkeypatch.setenv("IK_AUTH__SECRET_KEY", "y" * 40)
     monkeypatch.setenv("IK_AUTH__FIRST_ADMIN_PASSWORD", "another-password")
+    monkeypatch.setenv("IK_CATALOG__WEBHOOK_SECRET", "a-webhook-secret")
     monkeypatch.setenv("IK_CACHE__BACKEND", "redis")
     monkeypatch.setenv("IK_CACHE__REDIS_URL", "redis://127.0.0.1:6379/1")
     monkeypatch.setenv("IK_CACHE__TTL__RECOMMENDATIONS", "60")
