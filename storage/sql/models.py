@@ -11,7 +11,20 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.sql.types import UTCDateTime, utcnow
@@ -147,3 +160,122 @@ class ChatSession(Base):
     #: The support user who took the conversation, if one has.
     staff_id: Mapped[str | None] = mapped_column(String(36), default=None)
     turns: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- catalog -------------------------------------------------------------------------------------
+# Prices are exact decimals in the database (NUMERIC) and floats in Python: two decimal places of
+# CNY survive a float round trip, and every consumer (search documents, JSON) wants floats anyway.
+Money = Numeric(12, 2, asdecimal=False)
+
+
+class Product(Base):
+    """A sellable product; its attributes come from a source (the shipped dataset or a feed)."""
+
+    __tablename__ = "products"
+    __table_args__ = (Index("ix_products_category", "master_category", "article_type"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    brand: Mapped[str | None] = mapped_column(String(120))
+    gender: Mapped[str | None] = mapped_column(String(32))
+    master_category: Mapped[str | None] = mapped_column(String(64))
+    sub_category: Mapped[str | None] = mapped_column(String(64))
+    article_type: Mapped[str | None] = mapped_column(String(64))
+    colour: Mapped[str | None] = mapped_column(String(64))
+    season: Mapped[str | None] = mapped_column(String(32))
+    year: Mapped[int | None] = mapped_column(Integer)
+    usage: Mapped[str | None] = mapped_column(String(64))
+    #: Path of a real photo under the catalog folder (``thumbnails/<id>.jpg``), or None.
+    image: Mapped[str | None] = mapped_column(String(255))
+    #: True when sizes, stock and prices were generated (seeded) rather than supplied by a source.
+    generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Sku(Base):
+    """One size of a product, with its own price and stock.
+
+    The id is ``<product id>/<size>``, so writers can address a SKU without reading it first.
+    """
+
+    __tablename__ = "skus"
+    __table_args__ = (
+        UniqueConstraint("product_id", "size"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    size: Mapped[str] = mapped_column(String(32))
+    #: "letter", "EU", "waist", "age" or "one".
+    size_system: Mapped[str] = mapped_column(String(16))
+    #: Order of the size within its product (XS before S), so lists read naturally.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    price: Mapped[float] = mapped_column(Money)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PriceHistory(Base):
+    __tablename__ = "price_history"
+    __table_args__ = (Index("ix_price_history_sku_at", "sku_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"))
+    price: Mapped[float] = mapped_column(Money)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Who set the price: "generated", "webhook", a feed's name, "admin", ...
+    source: Mapped[str] = mapped_column(String(64))
+
+
+class PriceAlert(Base):
+    """A person's "tell me when it costs at most X": on one product, or on a search (query + filters)."""
+
+    __tablename__ = "price_alerts"
+    __table_args__ = (
+        CheckConstraint("(product_id IS NULL) <> (query IS NULL)", name="product_xor_query"),
+        Index("ix_price_alerts_product_active", "product_id", "active"),
+        Index("ix_price_alerts_user_active", "user_id", "active"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    query: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    threshold: Mapped[float] = mapped_column(Money)
+    size: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    triggered_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The price the person last heard of (when the alert was set, or when it fired).
+    last_price: Mapped[float | None] = mapped_column(Money, default=None)
+
+
+class AlertNotification(Base):
+    """What the agent tells the person next time: an alert fired at this price."""
+
+    __tablename__ = "alert_notifications"
+    __table_args__ = (Index("ix_alert_notifications_user_pending", "user_id", "delivered_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("price_alerts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    size: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[float] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebhookDelivery(Base):
+    """Delivery ids already processed, so a replayed webhook call is refused."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
