@@ -291,6 +291,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from core.config import Settings
     from model_servers.llm.client import LLMError
     from storage.stores import build_stores
+    from tools.catalog.runtime import CatalogBackground, open_catalog
     from tools.profile.service import AccountService, ProfileService
     from tools.registry import ToolServices
 
@@ -309,10 +310,14 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": args.llm})})
 
     stores = await asyncio.to_thread(build_stores, settings)
+    background: CatalogBackground | None = None
     try:
         accounts = AccountService(stores.db)
         user = await asyncio.to_thread(ensure_local_account, accounts, args.user or LOCAL_USER_EMAIL)
-        services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db))
+        catalog = await asyncio.to_thread(open_catalog, settings, stores)
+        background = CatalogBackground(catalog, stores, settings)
+        background.start()
+        services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog)
         if settings.llm.provider == "embedded":
             sink.write("  (starting the embedded LLM server…)\n")
             sink.flush()
@@ -337,6 +342,8 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
             sys.stderr.write(f"error: the LLM is not available: {exc}\n")
             return 1
     finally:
+        if background is not None:
+            await asyncio.to_thread(background.stop)
         await asyncio.to_thread(stores.close)
 
 

@@ -25,6 +25,7 @@ from agent.router import default_classifier
 from agent.runtime import open_llm
 from core.config import Settings
 from storage.stores import Stores, build_stores
+from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.registry import ToolServices, default_registry
@@ -76,11 +77,14 @@ def _prepare(settings: Settings) -> tuple[Stores, AgentDeps]:
     stores = build_stores(settings)
     accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
     user = ensure_local_account(accounts)
+    catalog = open_catalog(settings, stores)
+    # Vectors build in the background (minutes the first time); search uses full text until then.
+    CatalogBackground(catalog, stores, settings).start()
     classifier = default_classifier()
     classifier.route("hello")  # loads the embedding model now, not inside the first run
     deps = AgentDeps(
         registry=default_registry(),
-        services=ToolServices(accounts=accounts, profiles=profiles),
+        services=ToolServices(accounts=accounts, profiles=profiles, catalog=catalog),
         classifier=classifier,
         llm=None,
         llm_settings=settings.llm,

@@ -62,6 +62,42 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "profile_unreadable": ("I couldn't read your profile: {reason}", "读取档案失败：{reason}"),
     "measurements_known": ("Your measurements: {facts}.", "你的身材数据：{facts}。"),
+    # catalogue, stock and price alerts: numbers come from tool facts, filled into these templates
+    "products_found": (
+        "I found {total} matching products. The top {shown}: {items}.",
+        "找到 {total} 件符合的商品，前 {shown} 件：{items}。",
+    ),
+    "product_item": ("{name} ({price} CNY, id {id})", "{name}（{price}元，编号 {id}）"),
+    "products_none": (
+        "I found nothing in the catalogue matching that{understood}. Try another colour, item or price.",
+        "商品库里没有找到符合的商品{understood}。换个颜色、品类或价格试试？",
+    ),
+    "generated_note": (
+        "(Prices, sizes and stock in this demo catalogue are generated.)",
+        "（演示商品库的价格、尺码和库存为生成数据。）",
+    ),
+    "stock_sizes": ("{name} is in stock in {sizes}.", "{name}有货的尺码：{sizes}。"),
+    "stock_size": ("{name} in size {size}: {qty} in stock.", "{name} {size} 码有货，剩 {qty} 件。"),
+    "stock_sold_out": ("{name} in size {size} is sold out.", "{name} {size} 码已售罄。"),
+    "stock_none": ("{name} is sold out in every size.", "{name}所有尺码都已售罄。"),
+    "price_now": ("It costs {price} CNY now.", "现价 {price} 元。"),
+    "alert_set": (
+        "Done: I'll tell you when {target} costs {threshold} CNY or less.",
+        "好的：{target}降到 {threshold} 元或以下时我会提醒你。",
+    ),
+    "alert_already_below": (
+        "Note: it already costs {price} CNY, at or below your price.",
+        "注意：它现价 {price} 元，已经不高于你的目标价。",
+    ),
+    "alerts_fired": (
+        "Price drop: {items}.",
+        "降价提醒：{items}。",
+    ),
+    "alert_fired_item": (
+        "{name} is now {price} CNY (your alert: {threshold})",
+        "{name} 现价 {price} 元（你的提醒价 {threshold} 元）",
+    ),
+    "catalog_error": ("I couldn't do that: {reason}", "没能完成：{reason}"),
     # conversation
     "smalltalk": (
         "Hi! I'm your style assistant. I can help with outfits, sizes, your wardrobe and shopping.",

@@ -23,6 +23,8 @@ from api.streaming import TurnRunner
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
 from storage.stores import Stores
+from tools.catalog.store import CatalogStore
+from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role, UserRead
 from tools.profile.service import AccountService, NotFound, ProfileService
 
@@ -67,6 +69,16 @@ def _turns(connection: HTTPConnection) -> TurnRunner:
     return turns
 
 
+def _catalog(connection: HTTPConnection) -> CatalogStore:
+    catalog: CatalogStore = connection.app.state.catalog
+    return catalog
+
+
+def _webhook(connection: HTTPConnection) -> WebhookProcessor:
+    webhook: WebhookProcessor = connection.app.state.webhook
+    return webhook
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoresDep = Annotated[Stores, Depends(_stores)]
 AccountsDep = Annotated[AccountService, Depends(_accounts)]
@@ -74,6 +86,8 @@ ProfilesDep = Annotated[ProfileService, Depends(_profiles)]
 TokensDep = Annotated[TokenService, Depends(_tokens)]
 ChatDep = Annotated[ChatService, Depends(_chat)]
 TurnsDep = Annotated[TurnRunner, Depends(_turns)]
+CatalogDep = Annotated[CatalogStore, Depends(_catalog)]
+WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 

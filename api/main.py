@@ -22,13 +22,15 @@ from agent.service import ChatService
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.middleware import Metrics, RequestContextMiddleware
-from api.routers import auth, chat, health, profiles, support, users
+from api.routers import alerts, auth, catalog, chat, health, profiles, support, users
 from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
 from core.logging import configure_logging
 from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
+from tools.catalog.runtime import CatalogBackground, open_catalog
+from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.registry import ToolServices
@@ -109,9 +111,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.profiles = profiles
             app.state.tokens = TokenService(settings.auth, stores.db)
             await run_in_threadpool(_ensure_first_admin, settings, accounts)
-            chat_service = await stack.enter_async_context(
-                open_agent(settings, stores.db, ToolServices(accounts=accounts, profiles=profiles))
+            catalog = await run_in_threadpool(open_catalog, settings, stores)
+            app.state.catalog = catalog
+            app.state.webhook = WebhookProcessor(
+                catalog.catalog,
+                settings.catalog.webhook_secret.get_secret_value(),
+                settings.catalog.webhook_tolerance_s,
             )
+            background = CatalogBackground(catalog, stores, settings)
+            background.start()
+            stack.push_async_callback(run_in_threadpool, background.stop)
+            services = ToolServices(accounts=accounts, profiles=profiles, catalog=catalog)
+            chat_service = await stack.enter_async_context(open_agent(settings, stores.db, services))
             app.state.chat = chat_service
             turns = TurnRunner()
             app.state.turns = turns
@@ -148,6 +159,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     app.include_router(health.router)
-    for router in (auth.router, users.router, profiles.router, chat.router, support.router):
+    for router in (
+        auth.router,
+        users.router,
+        profiles.router,
+        chat.router,
+        support.router,
+        catalog.router,
+        alerts.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

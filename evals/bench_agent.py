@@ -36,6 +36,7 @@ from agent.runtime import open_agent, open_llm
 from agent.service import ChatService
 from core.config import Settings
 from storage.stores import Stores, build_stores
+from tools.catalog.runtime import open_catalog
 from tools.profile.service import AccountService, ProfileService
 from tools.registry import ToolServices
 
@@ -78,6 +79,10 @@ def bench_settings(
         cache={"backend": "memory"},
         objects={"backend": "local"},
         vectors={"backend": "milvus_lite", "uri": "milvus.db"},
+        # The whole catalogue with full-text search, so shopping turns run real searches; vectors
+        # (minutes to encode the first time) are left out of a latency benchmark of the agent.
+        catalog={"webhook_secret": secret, "load_on_start": True},
+        search={"semantic": False},
         llm={
             "provider": provider,
             "embedded_port": port,
@@ -200,7 +205,8 @@ async def _bench(
         stores = await asyncio.to_thread(build_stores, settings)
         try:
             accounts = AccountService(stores.db)
-            services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db))
+            catalog = await asyncio.to_thread(open_catalog, settings, stores)
+            services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog)
             user = accounts.create_user(email="bench@example.com", password=secrets.token_urlsafe(16))
             result["setup_s"] = round(time.perf_counter() - started, 2)
             async with open_agent(settings, stores.db, services, classifier=classifier) as service:

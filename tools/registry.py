@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.base import Tool, ToolContext, ToolResult
+from tools.catalog.store import CatalogStore
+from tools.catalog.tools import CATALOG_TOOLS
 from tools.profile.service import AccountService, ProfileService
 from tools.profile.tools import PROFILE_TOOLS
 
@@ -16,6 +18,8 @@ class ToolServices:
 
     accounts: AccountService
     profiles: ProfileService
+    #: None where the catalog is not loaded (some CLI and test set-ups); its tools then say so.
+    catalog: CatalogStore | None = None
 
 
 class ToolRegistry:
@@ -44,4 +48,4 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    return ToolRegistry((*PROFILE_TOOLS,))
+    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS))

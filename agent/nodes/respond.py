@@ -8,6 +8,7 @@ first ungrounded word, an error or a wrong language abandons it for the template
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from agent.deps import AgentDeps, ChatContext
+from agent.deps import AgentDeps, ChatContext, context_of
 from agent.grounding import Allowed, StreamingCheck, Ungrounded
 from agent.nodes.guard import last_human_text
+from agent.nodes.handlers.shopping import alert_notices
 from agent.nodes.turn import emit
 from agent.prompts import RESPONDER_SYSTEM, Language, say
 from agent.state import AgentState, Outcome
@@ -114,6 +116,10 @@ def make_respond(deps: AgentDeps) -> Any:
     async def respond(state: AgentState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         language: Language = state.get("language", "en")
         outcomes = [Outcome.model_validate(o) for o in state.get("outcomes", [])]
+        context = context_of(runtime.context, deps.default_user_id)
+        notice = await asyncio.to_thread(alert_notices, deps, context, language)
+        if notice is not None:
+            outcomes.insert(0, notice)
         template = template_reply(outcomes, language)
         facts = [fact for outcome in outcomes for fact in outcome.facts]
         cards = [card for outcome in outcomes for card in outcome.cards]
@@ -138,7 +144,8 @@ def make_respond(deps: AgentDeps) -> Any:
             },
         )
         products = [c for c in cards if c.get("kind") == "product"]
-        shown = [*state.get("shown", []), *products][-SHOWN_LIMIT:]
+        # "the second one" means the second of the latest results, so new results replace the old
+        shown = products[:SHOWN_LIMIT] if products else state.get("shown", [])
         return {"messages": [reply], "shown": shown}
 
     return respond

@@ -34,6 +34,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("IK_ENVIRONMENT", "development")
     monkeypatch.setenv("IK_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("IK_LLM__PROVIDER", "embedded")  # --llm none must override it
+    monkeypatch.setenv("IK_CATALOG__LIMIT", "300")  # a slice of the catalogue keeps start-up quick
+    monkeypatch.setenv("IK_SEARCH__SEMANTIC", "false")
     return tmp_path / "var"
 
 

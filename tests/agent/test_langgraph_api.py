@@ -111,6 +111,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env |= {
         "IK_DATA_DIR": str(folder / "var"),
         "IK_LLM__PROVIDER": "none",
+        "IK_CATALOG__LIMIT": "300",
+        "IK_SEARCH__SEMANTIC": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGGRAPH_NO_VERSION_CHECK": "true",
         "LANGSMITH_TRACING": "false",

@@ -13,8 +13,14 @@ from tests.api.conftest import API, Session
 
 pytestmark = pytest.mark.unit
 
-#: Routes anyone may call: probes, the API description, and the ways to get a token.
+#: Routes anyone may call: probes, the API description, the ways to get a token, and the shop window
+#: (catalog reads). The stock/price webhook is absent on purpose: it answers 401 without its signature.
 PUBLIC = {
+    ("GET", f"{API}/catalog/search"),
+    ("GET", f"{API}/catalog/products/{{product_id}}"),
+    ("GET", f"{API}/catalog/products/{{product_id}}/stock"),
+    ("GET", f"{API}/catalog/products/{{product_id}}/price-history"),
+    ("GET", f"{API}/catalog/products/{{product_id}}/image"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

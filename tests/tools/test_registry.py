@@ -25,7 +25,16 @@ def _context(services: ToolServices, email: str, locale: Locale = Locale.en) -> 
 
 def test_every_tool_has_a_precise_openai_schema() -> None:
     registry = default_registry()
-    assert registry.names == ["get_profile", "update_profile"]
+    assert registry.names == [
+        "get_profile",
+        "update_profile",
+        "search_products",
+        "get_product",
+        "check_stock",
+        "price_history",
+        "create_price_alert",
+        "take_price_alert_notifications",
+    ]
     for schema in registry.openai_schemas():
         function = schema["function"]
         assert len(function["description"]) > 80

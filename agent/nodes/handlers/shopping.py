@@ -1,10 +1,29 @@
-"""Advice and shopping: outfits, catalogue search, stock and price, price-drop alerts."""
+"""Advice and shopping: outfits, catalogue search, stock and price, price-drop alerts.
+
+Every number in these replies (prices, stock counts, sizes) is read from a tool's
+result; the templates only arrange them.
+"""
 
 from __future__ import annotations
 
-from agent.nodes.handlers.common import Handled, clarify, resolve_reference, unavailable
+from typing import Any
+
+from agent.deps import AgentDeps, ChatContext
+from agent.intents import Intent
+from agent.nodes.handlers.common import Handled, clarify, describe_slots, resolve_reference, unavailable
 from agent.nodes.turn import Turn
-from agent.state import Step
+from agent.prompts import Language, say
+from agent.slots import Slots
+from agent.state import Outcome, Step
+from tools.base import ToolContext, ToolResult
+from tools.profile.schemas import Locale
+from tools.profile.tools import plain_number
+
+#: Products named in a reply; the rest are on the cards.
+SHOWN_IN_TEXT = 3
+#: Products fetched per search (cards the UI shows and "the second one" can point at).
+SEARCH_LIMIT = 5
+_CURRENCIES = {"CNY", "USD", "EUR", "GBP", "HKD", "JPY", "INR"}
 
 
 def outfit_advice(step: Step, turn: Turn) -> Handled:
@@ -14,18 +33,75 @@ def outfit_advice(step: Step, turn: Turn) -> Handled:
     return unavailable(step, turn)
 
 
+def _currency(code: str | None) -> str:
+    return code if code in _CURRENCIES else "CNY"
+
+
+def _failed(step: Step, turn: Turn, result: ToolResult) -> Handled:
+    reason = result.error or "unknown error"
+    return Handled(outcome=turn.outcome(step, "failed", [say("catalog_error", turn.language, reason=reason)]))
+
+
+def _search(step: Step, turn: Turn, *, in_stock_size: str | None = None) -> Handled:
+    """Search with the person's own words; the budget and size become explicit filters."""
+    slots = step.slots
+    arguments: dict[str, Any] = {"query": step.text, "limit": SEARCH_LIMIT}
+    budget = slots.budget
+    if budget is not None and (budget.min is not None or budget.max is not None):
+        arguments.update(price_min=budget.min, price_max=budget.max, currency=_currency(budget.currency))
+    if in_stock_size is not None:
+        arguments["size"] = in_stock_size
+    result = turn.call("search_products", arguments)
+    if not result.ok:
+        return _failed(step, turn, result)
+    products: list[dict[str, Any]] = result.data.get("products", [])
+    if not products:
+        summary = describe_slots(slots, turn.language)
+        understood = f" ({summary})" if summary else ""
+        lines = [say("products_none", turn.language, understood=understood)]
+        return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts))
+    items = [
+        say("product_item", turn.language, name=p["name"], price=plain_number(p["price"]), id=p["id"])
+        for p in products[:SHOWN_IN_TEXT]
+    ]
+    separator = "；" if turn.language == "zh" else "; "
+    lines = [
+        say(
+            "products_found",
+            turn.language,
+            total=str(result.data.get("total", len(products))),
+            shown=str(len(items)),
+            items=separator.join(items),
+        )
+    ]
+    if any(p.get("generated") for p in products):
+        lines.append(say("generated_note", turn.language))
+    cards = [card.model_dump(mode="json") for card in result.cards]
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts, cards=cards))
+
+
 def product_search(step: Step, turn: Turn) -> Handled:
     slots = step.slots
     if not (slots.categories or slots.colours or slots.styles or slots.occasion):
         return clarify(step, turn, "ask_what_item", ["categories"])
-    return unavailable(step, turn)
+    if not turn.has_tool("search_products") or not _catalog_loaded(turn):
+        return unavailable(step, turn)
+    return _search(step, turn)
+
+
+def _catalog_loaded(turn: Turn) -> bool:
+    return getattr(turn.deps.services, "catalog", None) is not None
+
+
+def _referenced(step: Step, turn: Turn) -> dict[str, Any] | None:
+    return resolve_reference(step.slots, turn.state.get("shown", []))
 
 
 def _product_named(step: Step, turn: Turn) -> Handled | None:
     """Ask which product when the message points at nothing we can identify."""
     slots = step.slots
     if slots.references:
-        if resolve_reference(slots, turn.state.get("shown", [])) is None:
+        if _referenced(step, turn) is None:
             return clarify(step, turn, "ask_which_product", ["product"])
         return None
     if not slots.categories:
@@ -33,14 +109,110 @@ def _product_named(step: Step, turn: Turn) -> Handled | None:
     return None
 
 
+def _size(slots: Slots) -> str | None:
+    return slots.sizes[0] if slots.sizes else None
+
+
 def inventory(step: Step, turn: Turn) -> Handled:
-    return _product_named(step, turn) or unavailable(step, turn)
+    missing = _product_named(step, turn)
+    if missing is not None:
+        return missing
+    if not turn.has_tool("check_stock") or not _catalog_loaded(turn):
+        return unavailable(step, turn)
+    card = _referenced(step, turn)
+    if card is None:
+        # "do you have white dresses in M?": a search limited to what is in stock in that size
+        return _search(step, turn, in_stock_size=_size(step.slots))
+    size = _size(step.slots)
+    result = turn.call("check_stock", {"product_id": card["id"], "size": size})
+    if not result.ok:
+        return _failed(step, turn, result)
+    stock = result.data["stock"]
+    name = stock.get("name") or card.get("title") or card["id"]
+    levels = stock.get("sizes", [])
+    lines: list[str] = []
+    if size is not None and len(levels) == 1:
+        level = levels[0]
+        key = "stock_size" if level["quantity"] > 0 else "stock_sold_out"
+        lines.append(say(key, turn.language, name=name, size=level["size"], qty=str(level["quantity"])))
+    else:
+        available = [level["size"] for level in levels if level["quantity"] > 0]
+        if available:
+            lines.append(say("stock_sizes", turn.language, name=name, sizes=", ".join(available)))
+        else:
+            lines.append(say("stock_none", turn.language, name=name))
+    price = card.get("data", {}).get("price")
+    facts = list(result.facts)
+    if price is not None:
+        lines.append(say("price_now", turn.language, price=plain_number(float(price))))
+        facts.append(f"price {plain_number(float(price))} CNY")
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=facts))
 
 
 def price_alert(step: Step, turn: Turn) -> Handled:
     missing = _product_named(step, turn)
     if missing is not None:
         return missing
-    if step.slots.price_threshold is None and step.slots.budget is None:
+    slots = step.slots
+    if slots.price_threshold is not None:
+        threshold, currency = slots.price_threshold.value, slots.price_threshold.currency
+    elif slots.budget is not None and slots.budget.max is not None:
+        threshold, currency = slots.budget.max, slots.budget.currency
+    else:
         return clarify(step, turn, "ask_threshold", ["price_threshold"])
-    return unavailable(step, turn)
+    if not turn.has_tool("create_price_alert") or not _catalog_loaded(turn):
+        return unavailable(step, turn)
+    card = _referenced(step, turn)
+    arguments: dict[str, Any] = {
+        "threshold": threshold,
+        "currency": _currency(currency),
+        "size": _size(slots),
+    }
+    if card is not None:
+        arguments["product_id"] = card["id"]
+        target = card.get("title") or card["id"]
+    else:
+        arguments["query"] = step.text
+        target = describe_slots(slots, turn.language) or step.text
+    result = turn.call("create_price_alert", arguments)
+    if not result.ok:
+        return _failed(step, turn, result)
+    alert = result.data["alert"]
+    lines = [
+        say("alert_set", turn.language, target=target, threshold=plain_number(float(alert["threshold"])))
+    ]
+    price = card.get("data", {}).get("price") if card is not None else None
+    if price is not None and float(price) <= float(alert["threshold"]):
+        lines.append(say("alert_already_below", turn.language, price=plain_number(float(price))))
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts))
+
+
+def alert_notices(deps: AgentDeps, context: ChatContext, language: Language) -> Outcome | None:
+    """Price alerts that fired since the person last wrote, told once at the top of the next reply."""
+    name = "take_price_alert_notifications"
+    if name not in deps.registry.names or getattr(deps.services, "catalog", None) is None:
+        return None
+    tool_context = ToolContext(user_id=context.user_id, locale=Locale(language), services=deps.services)
+    result = deps.registry.invoke(name, tool_context, {})
+    notifications: list[dict[str, Any]] = result.data.get("notifications", []) if result.ok else []
+    if not notifications:
+        return None
+    items = [
+        say(
+            "alert_fired_item",
+            language,
+            name=str(n["name"]),
+            price=plain_number(float(n["price"])),
+            threshold=plain_number(float(n["threshold"])),
+        )
+        for n in notifications
+    ]
+    separator = "；" if language == "zh" else "; "
+    return Outcome(
+        intent=Intent.price_alert,
+        status="done",
+        lines=[say("alerts_fired", language, items=separator.join(items))],
+        facts=result.facts,
+        cards=[card.model_dump(mode="json") for card in result.cards],
+        tools=[(name, True)],
+    )

@@ -1,0 +1,131 @@
+"""Shopping conversations on a real catalogue slice: search, stock, price alerts and their notices.
+
+Judged by what the person reads against what the database holds: every price and stock
+figure in a reply must be the stored one, and an alert must exist after it is promised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.runtime import open_agent
+from agent.service import ChatEvent, ChatService
+from storage.stores import Stores, build_stores
+from tests.agent.conftest import replies, session_of
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tools.catalog.runtime import open_catalog
+from tools.catalog.store import CatalogStore
+from tools.profile.service import AccountService, ProfileService
+from tools.profile.tools import plain_number
+from tools.registry import ToolServices
+
+pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+
+
+@dataclass
+class Shop:
+    service: ChatService
+    catalog: CatalogStore
+    stores: Stores
+    user_id: str
+
+    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
+        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
+
+
+def cards(events: list[ChatEvent]) -> list[dict[str, Any]]:
+    return [e.data["card"] for e in events if e.event == "card"]
+
+
+@pytest.fixture
+def open_shop(tmp_path: Path, classifier: Any) -> Callable[[], Any]:
+    settings = make_settings(
+        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300}
+    )
+
+    @asynccontextmanager
+    async def make() -> AsyncIterator[Shop]:
+        stores = build_stores(settings)
+        try:
+            catalog = open_catalog(settings, stores)
+            accounts = AccountService(stores.db)
+            user = accounts.create_user(email="shopper@example.com", password="a-long-password-1")
+            services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog)
+            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
+                yield Shop(service, catalog, stores, user.id)
+        finally:
+            stores.close()
+
+    return make
+
+
+async def test_search_then_stock_of_the_first_result_in_english(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("I am looking for a navy blue shirt")
+        reply = replies(events)[0]
+        shown = cards(events)
+        assert shown, reply
+        first = shown[0]
+        assert first["kind"] == "product"
+        assert first["data"]["colour"] == "Navy Blue"
+        stored = shop.catalog.catalog.get_product(first["id"])
+        assert stored is not None
+        lowest = min(sku.price for sku in stored.skus)
+        assert f"{plain_number(lowest)} CNY" in reply, "the reply quotes the stored price"
+        assert "generated" in reply, "the demo data is said to be generated"
+
+        size = stored.skus[0].size
+        stock_reply = replies(
+            await shop.say(f"is the first one in stock in size {size}?", session_of(events))
+        )[0]
+        quantity = stored.skus[0].stock
+        if quantity > 0:
+            assert f"{quantity} in stock" in stock_reply
+        else:
+            assert "sold out" in stock_reply
+
+
+async def test_chinese_search_and_a_price_alert_that_fires_later(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("有没有藏青色的衬衫")
+        reply = replies(events)[0]
+        assert "找到" in reply
+        first = cards(events)[0]
+        session = session_of(events)
+        price = float(first["data"]["price"])
+        threshold = max(1.0, round(price * 0.5))
+
+        alert_reply = replies(await shop.say(f"第一件降到{plain_number(threshold)}元以下提醒我", session))[0]
+        assert "提醒" in alert_reply
+        alerts = shop.catalog.catalog.list_alerts(shop.user_id)
+        assert [(a.product_id, a.threshold) for a in alerts] == [(first["id"], threshold)]
+
+        # the shop cuts the price below the threshold; the next reply starts with the news, once
+        shop.catalog.catalog.set_price(first["id"], None, threshold - 1, source="test")
+        notice = replies(await shop.say("你好", session))[0]
+        assert notice.startswith("降价提醒")
+        assert f"{plain_number(threshold - 1)} 元" in notice
+        assert shop.catalog.catalog.pending_notifications(shop.user_id) == []
+        assert not replies(await shop.say("你好", session))[0].startswith("降价提醒")
+
+
+async def test_a_search_with_no_match_says_so_without_inventing_products(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("I want a purple tuxedo under 5 yuan")
+        reply = replies(events)[0]
+        assert cards(events) == []
+        assert "nothing" in reply
+
+
+async def test_an_alert_without_a_price_asks_for_one(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("I am looking for a navy blue shirt")
+        reply = replies(await shop.say("tell me when the first one gets cheaper", session_of(events)))[0]
+        assert "At what price" in reply
+        assert shop.catalog.catalog.list_alerts(shop.user_id) == []
