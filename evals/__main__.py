@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from rag.documents import SearchMode
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
@@ -22,6 +24,26 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument(
         "--llm-threads", type=_positive, default=None, help="llama.cpp threads (default: half the cores)"
     )
+    search = suites.add_parser(
+        "search", help="product search: nDCG@10, recall@50 and latency per mode, on labelled queries"
+    )
+    search.add_argument(
+        "--split", default="dev", choices=["dev", "test"], help="dev while tuning; test for the final figure"
+    )
+    search.add_argument(
+        "--limit", type=_positive, default=None, help="load only the first N catalog products"
+    )
+    search.add_argument(
+        "--modes", type=_modes, default=["fulltext", "vector", "hybrid"], help="comma-separated search modes"
+    )
+    bench_search = suites.add_parser(
+        "bench-search", help="search latency p50/p99: full-text, vector top-10, hybrid, over the catalog"
+    )
+    bench_search.add_argument("--queries", type=_positive, default=200, help="measured queries per path")
+    bench_search.add_argument(
+        "--limit-products", type=_positive, default=None, help="load only the first N catalog products"
+    )
+    bench_search.add_argument("--warmup", type=_not_negative, default=20, help="unmeasured queries first")
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -45,6 +67,24 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 1 if result["llm"] and "error" in result["llm"] else 0
+    if args.suite == "search":
+        from evals.search import run as search_eval
+        from evals.search import table as search_table
+
+        result = search_eval(split=args.split, limit=args.limit, modes=args.modes)
+        sys.stdout.write(search_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
+    if args.suite == "bench-search":
+        from evals.bench_search import run as bench_search_run
+        from evals.bench_search import table as bench_search_table
+
+        result = bench_search_run(
+            queries=args.queries, limit_products=args.limit_products, warmup=args.warmup
+        )
+        sys.stdout.write(bench_search_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
     return 2  # pragma: no cover - argparse rejects unknown suites
 
 
@@ -60,6 +100,18 @@ def _not_negative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
+
+
+def _modes(text: str) -> list[SearchMode]:
+    known: tuple[SearchMode, ...] = ("fulltext", "vector", "hybrid")
+    modes: list[SearchMode] = []
+    for word in text.split(","):
+        mode = next((m for m in known if m == word.strip()), None)
+        if mode is None:
+            raise argparse.ArgumentTypeError("modes are fulltext, vector and hybrid, comma-separated")
+        if mode not in modes:
+            modes.append(mode)
+    return modes
 
 
 if __name__ == "__main__":

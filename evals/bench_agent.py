@@ -35,6 +35,7 @@ from agent.router import INTENT_DATA_DIR, IntentClassifier, default_classifier, 
 from agent.runtime import open_agent, open_llm
 from agent.service import ChatService
 from core.config import Settings
+from evals.settings import embedded_settings
 from storage.stores import Stores, build_stores
 from tools.catalog.runtime import open_catalog
 from tools.profile.service import AccountService, ProfileService
@@ -68,27 +69,17 @@ def utterances(count: int, *, seed: int = 0, data_dir: Path = INTENT_DATA_DIR) -
 def bench_settings(
     data_dir: Path, *, provider: str = "none", port: int = 8089, threads: int | None = None
 ) -> Settings:
-    """Embedded stores in ``data_dir`` whatever the environment says; secrets made up for the run."""
-    secret = secrets.token_urlsafe(32)
-    return Settings(
-        _env_file=None,  # whatever a .env says, the benchmark runs on embedded stores
-        environment="test",
-        data_dir=data_dir,
-        auth={"secret_key": secret, "first_admin_password": secret},
-        sql={"backend": "sqlite"},
-        cache={"backend": "memory"},
-        objects={"backend": "local"},
-        vectors={"backend": "milvus_lite", "uri": "milvus.db"},
-        # The whole catalogue with full-text search, so shopping turns run real searches; vectors
-        # (minutes to encode the first time) are left out of a latency benchmark of the agent.
-        catalog={"webhook_secret": secret, "load_on_start": True},
-        search={"semantic": False},
+    """Embedded stores in ``data_dir``, the whole catalogue with full-text search (shopping turns run
+    real searches); vectors, minutes to encode the first time, are left out of an agent benchmark."""
+    return embedded_settings(
+        data_dir,
         llm={
             "provider": provider,
             "embedded_port": port,
             "route_fallback": False,
             "embedded_threads": threads,
         },
+        load_catalog=True,
     )
 
 
