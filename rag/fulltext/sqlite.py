@@ -12,8 +12,8 @@ quoted, and OR-ed, so ``"*():^-`` in a query are just characters that match noth
 
 Each thread gets its own connection (FastAPI runs sync endpoints in a threadpool); the file
 is in WAL mode so readers never wait for the writer, and writes go one at a time under a
-lock. A search materialises its matches into a per-connection temporary table once, then
-reads the page, the total and the facet counts from it.
+lock. FTS5 finds and scores the products that mention the words; filtering, preferences, the
+page and the facet counts are array operations over a column copy (``rag.fulltext.columns``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ import logging
 import re
 import sqlite3
 import threading
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.documents import FACET_FIELDS, EngineResult, ProductDoc, ScoredId, SearchFilters, size_key
 from rag.fulltext.base import check_page
+from rag.fulltext.columns import Columns
 from rag.lexicon import fts_terms, han_bigrams
 
 logger = logging.getLogger(__name__)
@@ -66,12 +68,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
 );
 """
 
-_HITS = f"""
-CREATE TEMP TABLE IF NOT EXISTS hits (
-    id TEXT, score REAL, in_stock INTEGER, year INTEGER, {", ".join(f"{f} TEXT" for f in FACET_FIELDS)}
-)
-"""
-
 _COLUMNS = ("id", *FACET_FIELDS, "year", "price", "in_stock", "sizes")
 # Column names are constants; values are parameters.
 _UPSERT = (
@@ -79,7 +75,6 @@ _UPSERT = (
     f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _COLUMNS[1:])} "
     "RETURNING rowid"
 )
-_ORDER = "score DESC, in_stock DESC, year DESC NULLS LAST, id"
 
 
 def _sizes(labels: Sequence[str]) -> str:
@@ -118,44 +113,6 @@ def match_expression(terms: Sequence[str]) -> str:
     return " OR ".join(dict.fromkeys(parts[:MAX_MATCH_TERMS]))
 
 
-def _filter_sql(filters: SearchFilters) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for field in FACET_FIELDS:
-        values: list[str] = getattr(filters, field)
-        if values:
-            clauses.append(f"p.{field} IN ({', '.join('?' for _ in values)})")
-            params.extend(values)
-    if filters.price_min is not None:
-        clauses.append("p.price >= ?")
-        params.append(filters.price_min)
-    if filters.price_max is not None:
-        clauses.append("p.price <= ?")
-        params.append(filters.price_max)
-    if filters.in_stock is not None:
-        clauses.append("p.in_stock = ?")
-        params.append(int(filters.in_stock))
-    if filters.size:
-        clauses.append("instr(p.sizes, ?) > 0")
-        params.append(_SEP + size_key(filters.size) + _SEP)
-    return clauses, params
-
-
-def _prefer_sql(prefer: SearchFilters | None) -> tuple[str, list[Any]]:
-    if prefer is None:
-        return "0.0", []
-    parts: list[str] = []
-    params: list[Any] = []
-    for field in FACET_FIELDS:
-        values: list[str] = getattr(prefer, field)
-        if values:
-            parts.append(f"(p.{field} IN ({', '.join('?' for _ in values)}))")
-            params.extend(values)
-    if not parts:
-        return "0.0", []
-    return f"{PREFER_WEIGHT} * ({' + '.join(parts)})", params
-
-
 class SqliteFullTextIndex:
     """``FullTextIndex`` over one SQLite file with FTS5."""
 
@@ -166,9 +123,10 @@ class SqliteFullTextIndex:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._ensured = False
-        #: Bumped on every write, so the whole-catalog facet counts are recomputed only after one.
+        #: Bumped on every write, so the column copy is rebuilt only after one.
         self._generation = 0
-        self._all_facets: tuple[int, dict[str, dict[str, int]]] | None = None
+        self._column_cache: tuple[int, Columns] | None = None
+        self._columns_lock = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -192,7 +150,6 @@ class SqliteFullTextIndex:
                 self._connections.append(connection)
             if not self._ensured:
                 self.ensure()
-            connection.execute(_HITS)
         return connection
 
     @contextmanager
@@ -288,60 +245,53 @@ class SqliteFullTextIndex:
         if terms and not expression:
             # Only punctuation or symbols: nothing can match them.
             return EngineResult(hits=[], total=0, facets={})
-        clauses, params = _filter_sql(filters or SearchFilters())
-        boost, boost_params = _prefer_sql(prefer)
-        facet_columns = ", ".join(f"p.{f}" for f in FACET_FIELDS)
-        if expression:
-            score = f"-bm25(products_fts, {', '.join(str(w) for w in WEIGHTS)}) + {boost}"
-            # CROSS JOIN pins the order: the planner would otherwise walk a filter index and re-run
-            # the MATCH per row (370 ms instead of 10 ms for "printed kurta").
-            source = "products_fts CROSS JOIN products p ON p.rowid = products_fts.rowid"
-            where = ["products_fts MATCH ?", *clauses]
-            all_params = [*boost_params, expression, *params]
-        else:
-            score, source, where, all_params = boost, "products p", clauses, [*boost_params, *params]
-        columns = f"p.id, {score} AS score, p.in_stock, p.year, {facet_columns}"
-        select = f"SELECT {columns} FROM {source}"  # noqa: S608
-        if where:
-            select += f" WHERE {' AND '.join(where)}"
         connection = self._connection()
-        if not expression and not where and boost == "0.0":
-            return self._browse_all(connection, limit, offset, facets)
-        try:
-            connection.execute("DELETE FROM temp.hits")
-            connection.execute(f"INSERT INTO temp.hits {select}", all_params)
-            (total,) = connection.execute("SELECT count(*) FROM temp.hits").fetchone()
-            rows = connection.execute(
-                f"SELECT id, score FROM temp.hits ORDER BY {_ORDER} LIMIT ? OFFSET ?",  # noqa: S608
-                (limit, offset),
-            ).fetchall()
-            counts = _facet_counts(connection, "temp.hits") if facets else {}
-            connection.execute("DELETE FROM temp.hits")
-        except sqlite3.OperationalError as exc:
-            # The expression is built from quoted words only, so this is an engine fault, not user input.
-            logger.error("full-text search failed", extra={"error": str(exc), "match": expression})
-            raise
-        return EngineResult(
-            hits=[ScoredId(id=id_, score=round(float(s), 6)) for id_, s in rows], total=total, facets=counts
-        )
-
-    def _browse_all(
-        self, connection: sqlite3.Connection, limit: int, offset: int, facets: bool
-    ) -> EngineResult:
-        """The whole catalog: paged by the browse index, facets cached until the next write."""
-        (total,) = connection.execute("SELECT count(*) FROM products").fetchone()
-        rows = connection.execute(
-            "SELECT id FROM products ORDER BY in_stock DESC, year DESC, id LIMIT ? OFFSET ?", (limit, offset)
-        ).fetchall()
+        columns = self._columns(connection)
+        mask = columns.mask(filters or SearchFilters())
+        boost = columns.boost(prefer, PREFER_WEIGHT)
+        if expression:
+            weights = ", ".join(str(w) for w in WEIGHTS)
+            try:
+                matched = connection.execute(
+                    f"SELECT rowid, -bm25(products_fts, {weights}) FROM products_fts "  # noqa: S608
+                    "WHERE products_fts MATCH ?",
+                    (expression,),
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                # The expression is built from quoted words only, so this is an engine fault, not user input.
+                logger.error("full-text search failed", extra={"error": str(exc), "match": expression})
+                raise
+            rowids = np.fromiter((r[0] for r in matched), dtype=np.int64, count=len(matched))
+            scores = np.fromiter((r[1] for r in matched), dtype=np.float64, count=len(matched))
+            positions = np.minimum(columns.positions(rowids), max(columns.size - 1, 0))
+            # A row written after the columns were read is left out until the next search.
+            known = columns.rowids[positions] == rowids if columns.size else np.zeros(0, dtype=np.bool_)
+            if mask is not None:
+                known &= mask[positions]
+            positions, scores = positions[known], scores[known]
+        else:
+            positions = np.flatnonzero(mask) if mask is not None else np.arange(columns.size)
+            scores = np.zeros(positions.size, dtype=np.float64)
+        if boost is not None:
+            scores = scores + boost[positions]
+        chosen = columns.page(positions, scores, limit, offset)
+        hits = [ScoredId(id=columns.ids[positions[i]], score=round(float(scores[i]), 6)) for i in chosen]
         counts: dict[str, dict[str, int]] = {}
         if facets:
+            counts = columns.facets(positions if (expression or mask is not None) else None)
+        return EngineResult(hits=hits, total=int(positions.size), facets=counts)
+
+    def _columns(self, connection: sqlite3.Connection) -> Columns:
+        """The column copy for the current generation, rebuilt after a write."""
+        with self._columns_lock:
+            cached = self._column_cache
+            if cached is not None and cached[0] == self._generation:
+                return cached[1]
             generation = self._generation
-            cached = self._all_facets
-            if cached is None or cached[0] != generation:
-                cached = (generation, _facet_counts(connection, "products"))
-                self._all_facets = cached
-            counts = cached[1]
-        return EngineResult(hits=[ScoredId(id=r[0], score=0.0) for r in rows], total=total, facets=counts)
+        columns = Columns(connection)
+        with self._columns_lock:
+            self._column_cache = (generation, columns)
+        return columns
 
     def clear(self) -> None:
         with self._writing() as connection:
@@ -369,17 +319,3 @@ class SqliteFullTextIndex:
     def stats(self) -> dict[str, Any]:
         """Row counts and the file path, for health pages and logs."""
         return {"path": str(self._path), "documents": self.count()}
-
-
-def _facet_counts(connection: sqlite3.Connection, table: str) -> dict[str, dict[str, int]]:
-    columns = ", ".join(FACET_FIELDS)
-    counts: dict[str, dict[str, int]] = {field: defaultdict(int) for field in FACET_FIELDS}
-    for row in connection.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY {columns}"):  # noqa: S608
-        n = int(row[-1])
-        for field, value in zip(FACET_FIELDS, row[:-1], strict=True):
-            if value is not None:
-                counts[field][value] += n
-    return {
-        field: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
-        for field, values in counts.items()
-    }
