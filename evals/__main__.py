@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument(
         "--modes", type=_modes, default=["fulltext", "vector", "hybrid"], help="comma-separated search modes"
     )
+    bench_import = suites.add_parser(
+        "bench-import", help="feed importer throughput (products/s) on SQLite, and PostgreSQL if given"
+    )
+    bench_import.add_argument("--products", type=_positive, default=20_000, help="products in the feed")
+    bench_import.add_argument(
+        "--postgres-url", default=None, help="a scratch PostgreSQL database (its public schema is reset)"
+    )
     bench_search = suites.add_parser(
         "bench-search", help="search latency p50/p99: full-text, vector top-10, hybrid, over the catalog"
     )
@@ -73,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
 
         result = search_eval(split=args.split, limit=args.limit, modes=args.modes)
         sys.stdout.write(search_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
+    if args.suite == "bench-import":
+        from evals.bench_import import run as bench_import_run
+        from evals.bench_import import table as bench_import_table
+
+        result = bench_import_run(products=args.products, postgres_url=args.postgres_url)
+        sys.stdout.write(bench_import_table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
     if args.suite == "bench-search":

@@ -226,6 +226,15 @@ def _driver_rows(
         if (processor := _bind_processor(table.c[name].type, dialect)) is not None
     ]
     getter = itemgetter(*names)
+    sqlite = dialect.name == "sqlite"
+    if sqlite:
+        # sqlite3 would adapt every datetime itself (``isoformat(" ")``), once per value; doing the
+        # same once per distinct timestamp took a tenth off a first import.
+        found = {
+            index for index, name in enumerate(names) if rows and isinstance(rows[0].get(name), datetime)
+        }
+        processed = {index for index, _ in processors}
+        processors = [*processors, *((index, None) for index in found - processed)]
     if not processors:
         return [getter(row) for row in rows]
     memo: dict[datetime, Any] = {}
@@ -238,9 +247,10 @@ def _driver_rows(
                 continue
             if isinstance(value, datetime):
                 if value not in memo:
-                    memo[value] = processor(value)
+                    bound = processor(value) if processor is not None else value
+                    memo[value] = bound.isoformat(" ") if sqlite and isinstance(bound, datetime) else bound
                 values[index] = memo[value]
-            else:
+            elif processor is not None:
                 values[index] = processor(value)
         result.append(values)
     return result
