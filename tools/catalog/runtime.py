@@ -46,7 +46,14 @@ def open_catalog(settings: Settings, stores: Stores) -> CatalogStore:
     search = build_search_service(settings, stores.vectors)
     store = CatalogStore(catalog, search, stores.cache, Namespaces.create(stores.cache, settings.cache.ttl))
     started = time.perf_counter()
+    marker = settings.resolve(settings.search.sqlite_path).with_suffix(".synced")
+    fingerprint = catalog.fingerprint()
+    current = marker.is_file() and marker.read_text(encoding="utf-8") == fingerprint
+    if current and search.fulltext.count() == catalog.count_products():
+        logger.info("full-text index is current", extra={"products": search.fulltext.count()})
+        return store
     indexed = store.sync_all(semantic=False)
+    marker.write_text(fingerprint, encoding="utf-8")
     logger.info(
         "full-text index ready",
         extra={"products": indexed, "seconds": round(time.perf_counter() - started, 2)},

@@ -610,6 +610,19 @@ class CatalogService:
         with self.db.session() as session:
             return session.scalar(select(func.count()).select_from(ProductRow)) or 0
 
+    def fingerprint(self) -> str:
+        """Changes whenever the catalog does: every write also writes an ``inventory-updates`` event,
+        so the product count plus the count and newest time of those events say whether a search
+        index built earlier is still current."""
+        with self.db.session() as session:
+            products = session.scalar(select(func.count()).select_from(ProductRow)) or 0
+            events, newest = session.execute(
+                select(func.count(), func.max(OutboxEvent.created_at)).where(
+                    OutboxEvent.topic == Topic.INVENTORY_UPDATES.value
+                )
+            ).one()
+        return f"{products}:{events}:{newest.isoformat() if newest is not None else '-'}"
+
     # --- reading ---------------------------------------------------------------------------------
 
     def get_product(self, product_id: str) -> ProductDetail | None:

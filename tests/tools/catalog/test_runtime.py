@@ -1,0 +1,48 @@
+"""Start-up: the full-text index is rebuilt only when the catalog changed since it was built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.stores import build_stores
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tools.catalog.runtime import open_catalog
+from tools.catalog.store import CatalogStore
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_index_is_rebuilt_only_after_the_catalog_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(
+        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 100}
+    )
+    syncs: list[int] = []
+    real_sync = CatalogStore.sync_all
+
+    def counting_sync(self: CatalogStore, **kwargs: object) -> int:
+        indexed = real_sync(self, **kwargs)  # type: ignore[arg-type]
+        syncs.append(indexed)
+        return indexed
+
+    monkeypatch.setattr(CatalogStore, "sync_all", counting_sync)
+    stores = build_stores(settings)
+    try:
+        first = open_catalog(settings, stores)
+        assert syncs == [100]
+        product_id = first.search_service.search("", limit=1, mode="fulltext").hits[0].doc.id
+
+        second = open_catalog(settings, stores)
+        assert syncs == [100], "nothing changed, so nothing was re-indexed"
+        assert second.search_service.fulltext.count() == 100
+
+        second.catalog.set_price(product_id, None, 1234.0, source="test")
+        third = open_catalog(settings, stores)
+        assert syncs == [100, 100]
+        assert third.doc(product_id) is not None
+        assert third.doc(product_id).price == 1234.0  # type: ignore[union-attr]
+    finally:
+        stores.close()
