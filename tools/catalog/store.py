@@ -174,7 +174,7 @@ class CatalogStore:
             self.add([product_id])
         else:
             self.refresh([product_id])
-        if event.type == "price.changed":
+        if event.type == "price.changed" and _dropped(event.payload):
             self._match_query_alerts(product_id)
 
     def _match_query_alerts(self, product_id: str) -> None:
@@ -188,6 +188,12 @@ class CatalogStore:
             if not _matches(alert.filters or {}, doc, alert.size):
                 continue
             self.catalog.notify_query_alert(alert.id, product_id, doc.price)
+
+
+def _dropped(payload: dict[str, Any]) -> bool:
+    """A price alert is about a drop: a rise that stays under someone's threshold tells them nothing."""
+    old, new = payload.get("old_price"), payload.get("new_price")
+    return old is None or new is None or float(new) < float(old)
 
 
 def _matches(filters: dict[str, Any], doc: ProductDoc, size: str | None) -> bool:
