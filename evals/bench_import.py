@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
 from evals.settings import embedded_settings
+from storage.sql.database import reset_postgres_schema
 
 TARGET_PRODUCTS_PER_S = 5_000.0
 SIZES = ("S", "M", "L")
@@ -57,14 +56,6 @@ def write_feed(path: Path, products: int, *, seed: int = 7, price_factor: float 
                 )  # fmt: skip
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def _one_backend(
     folder: Path, feeds: dict[str, Path], products: int, postgres_url: str | None
 ) -> dict[str, Any]:
@@ -73,7 +64,7 @@ def _one_backend(
 
     settings = embedded_settings(folder / ("pg" if postgres_url else "sqlite"))
     if postgres_url:
-        _reset_postgres(postgres_url)
+        reset_postgres_schema(postgres_url)
         settings = settings.model_copy(
             update={"sql": settings.sql.model_copy(update={"backend": "postgresql", "url": postgres_url})}
         )

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from core.config import Settings
 from storage.sql import Database, build_database
+from storage.sql.database import reset_postgres_schema
 
 REQUIRE_SERVICES = os.environ.get("IK_TEST_REQUIRE_SERVICES") == "1"
 
@@ -70,11 +70,7 @@ def settings(tmp_path: Path) -> Settings:
 
 def reset_postgres(url: str) -> None:
     """Start each PostgreSQL test from an empty schema, so migrations run from scratch every time."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    reset_postgres_schema(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

@@ -86,3 +86,15 @@ class Database:
 
 def build_database(settings: Settings) -> Database:
     return Database(settings.sql_url, echo=settings.sql.echo, pool_size=settings.sql.pool_size)
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Drop and re-create ``public``: every table and row goes. Only for scratch databases (tests,
+    benchmarks), so that migrations run from nothing each time."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
