@@ -90,9 +90,12 @@ def test_production_refuses_a_short_secret() -> None:
         )
 
 
-def test_production_profile_is_accepted_with_a_warning_about_the_event_bus() -> None:
-    with pytest.warns(UserWarning, match="events stay inside each pod"):
+def test_production_profile_is_accepted_with_warnings_about_the_missing_adapters() -> None:
+    with pytest.warns(UserWarning, match="in production") as caught:
         settings = build(environment="production", auth=PROD_SECRETS, **PROD_STORES)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "events stay inside each pod" in messages
+    assert "every pod builds its own search index" in messages
     # a plain postgresql:// URL is routed to the psycopg 3 driver
     assert settings.sql_url == "postgresql+psycopg://u:p@db:5432/ik"
     assert DEFAULT_SECRET not in settings.auth.secret_key.get_secret_value()
