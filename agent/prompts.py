@@ -67,6 +67,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "I found {total} matching products. The top {shown}: {items}.",
         "找到 {total} 件符合的商品，前 {shown} 件：{items}。",
     ),
+    "products_found_size": (
+        "I found {total} matching products in stock in size {size}. The top {shown}: {items}.",
+        "找到 {total} 件 {size} 码有货的商品，前 {shown} 件：{items}。",
+    ),
     "product_item": ("{name} ({price} CNY, id {id})", "{name}（{price}元，编号 {id}）"),
     "products_none": (
         "I found nothing in the catalogue matching that{understood}. Try another colour, item or price.",

@@ -129,3 +129,12 @@ async def test_an_alert_without_a_price_asks_for_one(open_shop):
         reply = replies(await shop.say("tell me when the first one gets cheaper", session_of(events)))[0]
         assert "At what price" in reply
         assert shop.catalog.catalog.list_alerts(shop.user_id) == []
+
+
+async def test_a_stock_question_about_a_kind_of_item_searches_that_size(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("do you have navy blue shirts in size M?")
+        reply = replies(events)[0]
+        assert "in stock in size M" in reply
+        for card in cards(events):
+            assert "M" in card["data"]["sizes_available"]

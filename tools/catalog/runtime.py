@@ -14,6 +14,8 @@ import logging
 import threading
 import time
 
+from threadpoolctl import ThreadpoolController
+
 from core.config import Settings
 from rag.search import build_search_service
 from storage.cache.base import Namespaces
@@ -102,7 +104,10 @@ class CatalogBackground:
                 logger.info("indexing product vectors", extra={"products": done})
 
         try:
-            done = self.store.index_semantic(progress)
+            # One BLAS thread: on a 2-core machine the other core keeps serving requests (and the
+            # embedded LLM) while the catalogue is encoded the first time.
+            with ThreadpoolController().limit(limits=1, user_api="blas"):
+                done = self.store.index_semantic(progress)
         except _Stopped:
             return
         except Exception:

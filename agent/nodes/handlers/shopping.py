@@ -65,15 +65,15 @@ def _search(step: Step, turn: Turn, *, in_stock_size: str | None = None) -> Hand
         for p in products[:SHOWN_IN_TEXT]
     ]
     separator = "；" if turn.language == "zh" else "; "
-    lines = [
-        say(
-            "products_found",
-            turn.language,
-            total=str(result.data.get("total", len(products))),
-            shown=str(len(items)),
-            items=separator.join(items),
-        )
-    ]
+    found = {
+        "total": str(result.data.get("total", len(products))),
+        "shown": str(len(items)),
+        "items": separator.join(items),
+    }
+    if in_stock_size is not None:
+        lines = [say("products_found_size", turn.language, size=in_stock_size, **found)]
+    else:
+        lines = [say("products_found", turn.language, **found)]
     if any(p.get("generated") for p in products):
         lines.append(say("generated_note", turn.language))
     cards = [card.model_dump(mode="json") for card in result.cards]
@@ -86,7 +86,8 @@ def product_search(step: Step, turn: Turn) -> Handled:
         return clarify(step, turn, "ask_what_item", ["categories"])
     if not turn.has_tool("search_products") or not _catalog_loaded(turn):
         return unavailable(step, turn)
-    return _search(step, turn)
+    # "navy shirts in size M": a size named in a search means "in stock in that size"
+    return _search(step, turn, in_stock_size=_size(slots))
 
 
 def _catalog_loaded(turn: Turn) -> bool:
