@@ -128,16 +128,24 @@ class CatalogStore:
         return indexed
 
     def index_semantic(self, progress: Callable[[int], None] | None = None) -> int:
-        """Encode and store vectors for the whole catalog (minutes the first time, cached after)."""
+        """Encode and store vectors for the whole catalog (minutes the first time, cached after).
+
+        ``progress`` hears the running count after every encoded chunk (a few hundred products),
+        so a caller can stop the work promptly by raising from it.
+        """
         semantic = self.search_service.semantic
         if semantic is None:
             return 0
         done = 0
         for batch in self.catalog.docs():
-            semantic.index(batch)
+            before = done
+
+            def step(indexed: int, _total: int, before: int = before) -> None:
+                if progress is not None:
+                    progress(before + indexed)
+
+            semantic.index(batch, step)
             done += len(batch)
-            if progress is not None:
-                progress(done)
         self.vectors_complete = True
         self._bump()
         return done
