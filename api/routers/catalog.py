@@ -19,6 +19,7 @@ from api.deps import AdminUser, CatalogDep, SettingsDep, WebhookDep
 from rag.documents import ProductDoc, SearchFilters
 from rag.money import to_catalog
 from rag.search import SearchPage
+from tools.catalog.connectors import FeedFormatError
 from tools.catalog.importer import FeedImporter
 from tools.catalog.schemas import ImportReport, PricePoint, ProductDetail, StockAnswer
 from tools.catalog.service import CatalogError, ProductNotFound
@@ -162,7 +163,10 @@ async def import_feed(
         raise HTTPException(413, f"feeds are at most {_MAX_FEED_BYTES // (1024 * 1024)} MiB")
     importer = FeedImporter(catalog.catalog.db, settings.catalog)
     suffix = "." + name.rsplit(".", 1)[1]
-    return await run_in_threadpool(_import_upload, importer, body, suffix, source, strict)
+    try:
+        return await run_in_threadpool(_import_upload, importer, body, suffix, source, strict)
+    except FeedFormatError as exc:
+        raise HTTPException(422, f"{exc}; nothing was imported") from exc
 
 
 def _import_upload(

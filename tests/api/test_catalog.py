@@ -243,3 +243,21 @@ def new_shopper(shop: TestClient, shop_admin: Session) -> Callable[[], Session]:
         return sign_in(shop, email, "password-123")
 
     return make
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "reason"),
+    [
+        ("feed.csv", b"id,name\n\xff\xfe broken", "not UTF-8"),
+        ("feed.json", b'{"not": "a list"}', "must be an array"),
+        ("feed.json", b"[{", "not valid JSON"),
+    ],
+)
+def test_unreadable_feeds_are_refused_whole(
+    shop: TestClient, shop_admin: Session, name: str, body: bytes, reason: str
+) -> None:
+    files = {"file": (name, io.BytesIO(body), "application/octet-stream")}
+    response = shop.post(f"{API}/catalog/imports", files=files, headers=shop_admin.headers)
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+    assert "nothing was imported" in response.json()["detail"]

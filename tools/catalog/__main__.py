@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.config import get_settings
 from storage.sql import build_database
+from tools.catalog.connectors import FeedFormatError
 from tools.catalog.importer import FeedImporter
 from tools.catalog.service import CatalogService
 
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             report = CatalogService(db, settings.catalog).load_shipped(settings.catalog_dir, args.limit)
+    except FeedFormatError as exc:
+        sys.stderr.write(f"error: {exc}; nothing was imported\n")
+        return 2
     finally:
         db.close()
     sys.stdout.write(report.model_dump_json(indent=2) + "\n")

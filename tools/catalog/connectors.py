@@ -15,6 +15,7 @@ defaults to "One Size"; ``currency`` must be CNY when given; ``updated_at`` (ISO
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -198,6 +199,30 @@ def _updated_before(record: dict[str, Any], since: datetime) -> bool:
     return moment < since
 
 
+class FeedFormatError(ValueError):
+    """The feed as a whole cannot be read (not UTF-8, not JSON, wrong shape); nothing was applied."""
+
+
+def _check_utf8(path: Path) -> None:
+    """Read the whole file once, so a bad byte late in a feed refuses it before any row is applied."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if path.suffix == ".gz" else open
+    offset = 0
+    with opener(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise FeedFormatError(
+                    f"the feed is not UTF-8 text (bad byte at offset {offset + exc.start})"
+                ) from exc
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise FeedFormatError("the feed is not UTF-8 text (it ends inside a character)") from exc
+
+
 class FeedFileSource:
     """A CSV, JSON (array, or ``{"products": [...]}``) or JSON Lines feed file."""
 
@@ -208,6 +233,7 @@ class FeedFileSource:
 
     def _records(self) -> Iterator[tuple[int, dict[str, Any] | str]]:
         """(line, record) pairs; a record that is not an object comes back as an error message."""
+        _check_utf8(self.path)
         with _open_text(self.path) as handle:
             if self.format == "csv":
                 reader = csv.DictReader(handle)
@@ -228,10 +254,15 @@ class FeedFileSource:
                         continue
                     yield line, value if isinstance(value, dict) else "a row must be a JSON object"
             else:
-                document = json.load(handle)
+                try:
+                    document = json.load(handle)
+                except json.JSONDecodeError as exc:
+                    raise FeedFormatError(
+                        f"the feed is not valid JSON: {exc.msg} (line {exc.lineno})"
+                    ) from exc
                 items = document.get("products") if isinstance(document, dict) else document
                 if not isinstance(items, list):
-                    raise ValueError("a JSON feed must be an array of rows or an object with 'products'")
+                    raise FeedFormatError("a JSON feed must be an array of rows or an object with 'products'")
                 for index, value in enumerate(items, start=1):
                     yield index, value if isinstance(value, dict) else "a row must be a JSON object"
 
