@@ -131,9 +131,13 @@ class SearchSettings(BaseModel):
     fuses both lists with reciprocal rank fusion.
     """
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     #: The FTS5 index file for the embedded backend; relative paths are under ``data_dir``.
     sqlite_path: Path = Path("search.sqlite3")
+    #: An Elasticsearch-API server (Elasticsearch or OpenSearch), e.g. ``http://search:9200``.
+    elasticsearch_url: str | None = None
+    #: The index holding the products on that server.
+    elasticsearch_index: str = "products"
     #: Index MiniLM vectors of the catalog and use them (vector and hybrid search). Encoding the
     #: full catalog takes minutes on 2 cores the first time; vectors are cached by content after.
     semantic: bool = True
@@ -143,6 +147,17 @@ class SearchSettings(BaseModel):
     )
     #: Reciprocal rank fusion constant (Cormack et al. use 60).
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
+
+    @model_validator(mode="after")
+    def _url_matches_backend(self) -> Self:
+        if self.backend == "elasticsearch":
+            if not self.elasticsearch_url:
+                raise ValueError(
+                    "IK_SEARCH__ELASTICSEARCH_URL is required when IK_SEARCH__BACKEND=elasticsearch"
+                )
+            if not self.elasticsearch_url.startswith(("http://", "https://")):
+                raise ValueError("IK_SEARCH__ELASTICSEARCH_URL must be an http(s):// URL")
+        return self
 
 
 class CatalogSettings(BaseModel):
@@ -349,10 +364,9 @@ class Settings(BaseSettings):
                     stacklevel=2,
                 )
             if self.search.backend == "sqlite":
-                # No Elasticsearch adapter exists yet either; each pod indexes the catalog itself.
                 warnings.warn(
                     "IK_SEARCH__BACKEND=sqlite in production: every pod builds its own search index "
-                    "from the shared database until the Elasticsearch adapter lands",
+                    "from the shared database; set IK_SEARCH__BACKEND=elasticsearch to share one",
                     stacklevel=2,
                 )
         return self

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Local backing services for tests and development: PostgreSQL, Redis and an
-# S3-compatible object store (SeaweedFS), all on 127.0.0.1 on fixed high ports,
-# with data and logs outside the repository.
+# Local backing services for tests and development: PostgreSQL, Redis, an
+# S3-compatible object store (SeaweedFS) and an Elasticsearch-API search server
+# (OpenSearch), all on 127.0.0.1 on fixed high ports, with data and logs
+# outside the repository.
 #
 #   deploy/local/services.sh up       start (or reuse) the selected servers
 #   deploy/local/services.sh down     stop the servers this script started
@@ -9,14 +10,18 @@
 #   deploy/local/services.sh env      print `export IK_TEST_*=...` lines
 #
 # Environment:
-#   IK_SERVICES       which servers, default "postgres redis s3"
+#   IK_SERVICES       which servers, default "postgres redis s3 search"
 #   IK_SERVICES_DIR   data/logs, default /var/tmp/innovation-kun/services
-#   IK_CACHE_DIR      build cache (Go toolchain caches, weed binary),
+#   IK_CACHE_DIR      build cache (Go toolchain caches, weed binary, the
+#                     OpenSearch launcher and its jars),
 #                     default $HOME/.cache/innovation-kun
-#   IK_SERVICES_TIMEOUT  seconds to wait for each server to become healthy (default 90)
-#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT
-#                     ports (default 55432, 56379, 59000); SeaweedFS's internal
-#                     ports are IK_S3_PORT+1 .. +31
+#   IK_SERVICES_TIMEOUT  seconds to wait for each server to become healthy
+#                     (default 90; at least 120 for search)
+#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT, IK_SEARCH_PORT
+#                     ports (default 55432, 56379, 59000, 59200); SeaweedFS's
+#                     internal ports are IK_S3_PORT+1 .. +31, OpenSearch's
+#                     node-to-node transport port is IK_SEARCH_PORT+100
+#   IK_SEARCH_JAVA    java for the search server (default: java on PATH, 17+)
 #
 # Usage from a Makefile or shell:
 #   deploy/local/services.sh up && eval "$(deploy/local/services.sh env)"
@@ -26,7 +31,7 @@ set -euo pipefail
 
 SERVICES_DIR=${IK_SERVICES_DIR:-/var/tmp/innovation-kun/services}
 CACHE_DIR=${IK_CACHE_DIR:-${HOME:-/root}/.cache/innovation-kun}
-SELECTED=${IK_SERVICES:-postgres redis s3}
+SELECTED=${IK_SERVICES:-postgres redis s3 search}
 TIMEOUT=${IK_SERVICES_TIMEOUT:-90}
 
 PG_PORT=${IK_POSTGRES_PORT:-55432}
@@ -58,6 +63,17 @@ S3_SECRET_KEY=ikminio-secret
 SEAWEEDFS_MODULE=github.com/seaweedfs/seaweedfs
 SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 
+# Elasticsearch-API search server. No Elasticsearch distribution can be
+# downloaded here, so OpenSearch (Apache-2.0) is assembled from its Maven
+# Central jars and run in-process by a tiny launcher (deploy/local/opensearch):
+# the server plus the netty4 HTTP transport and the analysis-common module
+# (english/porter stemming, keyword, ...). 2.19.x is the newest line that runs
+# on Java 17. The HTTP API is the Elasticsearch 7.10 one.
+SEARCH_PORT=${IK_SEARCH_PORT:-59200}
+SEARCH_TRANSPORT_PORT=$((SEARCH_PORT + 100))
+SEARCH_JAVA=${IK_SEARCH_JAVA:-java}
+OPENSEARCH_VERSION=2.19.6
+
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -71,8 +87,8 @@ validate_selection() {
   local s
   for s in $SELECTED; do
     case $s in
-      postgres | redis | s3) ;;
-      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3)" ;;
+      postgres | redis | s3 | search) ;;
+      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3 search)" ;;
     esac
   done
 }
@@ -191,8 +207,17 @@ ensure_packages() {
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v redis-cli >/dev/null || missing+=(redis-tools)
   fi
-  if selected s3; then
+  if selected s3 || selected search; then
     command -v curl >/dev/null || missing+=(curl)
+  fi
+  if selected search; then
+    # A JDK (javac) and Maven only to build the launcher once; java to run it.
+    if search_build_needed; then
+      command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+      command -v mvn >/dev/null || missing+=(maven)
+    elif ! command -v "$SEARCH_JAVA" >/dev/null; then
+      missing+=(openjdk-17-jre-headless)
+    fi
   fi
   ((${#missing[@]} == 0)) && return 0
 
@@ -572,6 +597,110 @@ s3_down() { stop_pidfile s3 "$S3_PID" "$WEED_BIN" 10; }
 
 s3_health() { s3_signed_ok; }
 
+# ------------------------------------------------------- search (opensearch) ---
+
+SEARCH_DIR=$SERVICES_DIR/search
+SEARCH_PID=$SEARCH_DIR/search.pid
+SEARCH_LOG=$SEARCH_DIR/search.log
+SEARCH_URL=http://127.0.0.1:$SEARCH_PORT
+SEARCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/opensearch
+SEARCH_MAIN=org.innovationkun.search.OpenSearchLauncher
+# Built once into the cache: the launcher jar, every runtime jar in lib/, and
+# a stamp with the checksum of the sources it was built from (written last).
+SEARCH_CACHE=$CACHE_DIR/opensearch-$OPENSEARCH_VERSION
+SEARCH_JAR=$SEARCH_CACHE/ik-opensearch-launcher.jar
+SEARCH_LIB=$SEARCH_CACHE/lib
+SEARCH_STAMP=$SEARCH_CACHE/sources.sha256
+
+search_src_sum() {
+  (cd "$SEARCH_SRC" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+    sha256sum | cut -d' ' -f1
+}
+
+search_build_needed() {
+  [[ -f $SEARCH_JAR && -d $SEARCH_LIB && -f $SEARCH_STAMP ]] || return 0
+  [[ $(<"$SEARCH_STAMP") != "$(search_src_sum)" ]]
+}
+
+# Compile the launcher and copy its runtime jars (~45 MB) into the cache.
+# The jars come from Maven Central through ~/.m2 once; afterwards neither the
+# network nor Maven is needed until the launcher's sources change.
+search_build() {
+  search_build_needed || return 0
+  command -v mvn >/dev/null || die "search: 'mvn' is needed to build the OpenSearch launcher (set IK_SERVICES to skip search)"
+  local build_log=$SEARCH_CACHE/build.log tmp=$SEARCH_CACHE/tmp start=$SECONDS sum
+  sum=$(search_src_sum)
+  mkdir -p "$SEARCH_CACHE"
+  rm -rf "$tmp"
+  log "search: building the OpenSearch $OPENSEARCH_VERSION launcher (cold: about a minute; log: $build_log)"
+  if ! mvn -B -q -f "$SEARCH_SRC/pom.xml" -Dik.build.dir="$tmp/build" \
+    package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" \
+    >"$build_log" 2>&1 </dev/null 9>&-; then
+    show_log "$build_log"
+    die "search: building the launcher failed (log: $build_log)"
+  fi
+  # Swap the new build in whole, then write the stamp, so an interrupted build
+  # never passes for a finished one.
+  rm -f "$SEARCH_STAMP"
+  rm -rf "$SEARCH_LIB"
+  mv "$tmp/lib" "$SEARCH_LIB"
+  mv -f "$tmp/build/ik-opensearch-launcher.jar" "$SEARCH_JAR"
+  rm -rf "$tmp"
+  echo "$sum" >"$SEARCH_STAMP"
+  log "search: built $SEARCH_JAR in $((SECONDS - start))s"
+}
+
+# Yellow is the best a single node reaches for indexes with replicas (the
+# default of 1 replica cannot be placed), so it counts as healthy.
+search_ready() {
+  curl -sf -m 5 -o /dev/null "$SEARCH_URL/_cluster/health?wait_for_status=yellow&timeout=2s"
+}
+
+# Any HTTP answer from the search port.
+search_http() { curl -s -o /dev/null -m 3 "$SEARCH_URL/"; }
+
+search_up() {
+  # The first start of a JVM on a busy 2-core machine can be slow.
+  local TIMEOUT=$((TIMEOUT > 120 ? TIMEOUT : 120))
+  if pid_alive "$SEARCH_PID" "$SEARCH_MAIN"; then
+    wait_for "search (OpenSearch)" "$SEARCH_LOG" "$SEARCH_PID" search_ready
+    log "search: already running (ours, pid $(<"$SEARCH_PID"))"
+    return 0
+  fi
+  if search_http; then
+    curl -sf -m 5 "$SEARCH_URL/" | grep -q '"cluster_name"' ||
+      die "search: port $SEARCH_PORT is taken by something that is not an Elasticsearch-API server"
+    wait_for "search (the server on $SEARCH_PORT)" "" "" search_ready
+    log "search: reusing the server already running on 127.0.0.1:$SEARCH_PORT"
+    return 0
+  fi
+  search_build
+  command -v "$SEARCH_JAVA" >/dev/null || die "search: '$SEARCH_JAVA' not found (set IK_SEARCH_JAVA)"
+  mkdir -p "$SEARCH_DIR"
+  log "search: starting OpenSearch $OPENSEARCH_VERSION on 127.0.0.1:$SEARCH_PORT"
+  # A small fixed heap: the suite's indexes are tiny, and CI runs the tests
+  # next to it on 2 cores. The launcher keeps path.home/data/logs under
+  # SEARCH_DIR and closes the node on SIGTERM. setsid + nohup detach it as
+  # for s3.
+  local args=(
+    -Xms256m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
+    -Djava.awt.headless=true -Dfile.encoding=UTF-8
+    -Djava.io.tmpdir="$SEARCH_DIR/tmp"
+    -cp "$SEARCH_JAR:$SEARCH_LIB/*"
+    "$SEARCH_MAIN" "$SEARCH_DIR" "$SEARCH_PORT" "$SEARCH_TRANSPORT_PORT"
+  )
+  mkdir -p "$SEARCH_DIR/tmp"
+  (cd "$SEARCH_DIR" && exec setsid nohup "$SEARCH_JAVA" "${args[@]}" >>"$SEARCH_LOG" 2>&1 </dev/null 9>&-) &
+  echo $! >"$SEARCH_PID"
+  wait_for "search (OpenSearch)" "$SEARCH_LOG" "$SEARCH_PID" search_ready
+  log "search: up on 127.0.0.1:$SEARCH_PORT (pid $(<"$SEARCH_PID"), data $SEARCH_DIR/data)"
+}
+
+# The node closes in ~2s on SIGTERM (it flushes its shards first).
+search_down() { stop_pidfile search "$SEARCH_PID" "$SEARCH_MAIN" 30; }
+
+search_health() { search_ready; }
+
 # ---------------------------------------------------------------- commands ---
 
 with_lock() {
@@ -591,6 +720,7 @@ cmd_up() {
   selected postgres && postgres_up
   selected redis && redis_up
   selected s3 && s3_up
+  selected search && search_up
   log "all selected services up ($SELECTED) in $((SECONDS - start))s"
 }
 
@@ -598,6 +728,7 @@ cmd_down() {
   with_lock
   # Stops only servers that this script started (by pidfile / data dir);
   # a reused foreign server is left alone.
+  selected search && search_down
   selected s3 && s3_down
   selected redis && redis_down
   selected postgres && postgres_down
@@ -630,6 +761,14 @@ cmd_status() {
       rc=1
     fi
   fi
+  if selected search; then
+    if search_health; then
+      echo "search:   up   127.0.0.1:$SEARCH_PORT ($(pid_alive "$SEARCH_PID" "$SEARCH_MAIN" && echo "ours, OpenSearch $OPENSEARCH_VERSION pid $(<"$SEARCH_PID")" || echo reused))"
+    else
+      echo "search:   down"
+      rc=1
+    fi
+  fi
   return "$rc"
 }
 
@@ -644,6 +783,9 @@ cmd_env() {
     echo "export IK_TEST_S3_ENDPOINT=127.0.0.1:$S3_PORT"
     echo "export IK_TEST_S3_ACCESS_KEY=$S3_ACCESS_KEY"
     echo "export IK_TEST_S3_SECRET_KEY=$S3_SECRET_KEY"
+  fi
+  if selected search && search_health; then
+    echo "export IK_TEST_SEARCH_URL=$SEARCH_URL"
   fi
 }
 

@@ -124,6 +124,8 @@ def test_environment_variables_with_nested_backends(monkeypatch: pytest.MonkeyPa
         ("vectors", {"backend": "milvus", "uri": "milvus.db"}, "must be an http"),
         ("vectors", {"backend": "milvus_lite", "uri": "http://m:19530"}, "must be a local .db file"),
         ("cache", {"backend": "memcached"}, "Input should be 'memory' or 'redis'"),
+        ("search", {"backend": "elasticsearch"}, "IK_SEARCH__ELASTICSEARCH_URL is required"),
+        ("search", {"backend": "elasticsearch", "elasticsearch_url": "search:9200"}, "must be an http"),
     ],
 )
 def test_backend_choices_are_validated(
