@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument(
         "--modes", type=_modes, default=["fulltext", "vector", "hybrid"], help="comma-separated search modes"
     )
+    search.add_argument(
+        "--search-url",
+        default=None,
+        help="run full text on this Elasticsearch-API server (a scratch index is created and dropped)",
+    )
     bench_import = suites.add_parser(
         "bench-import", help="feed importer throughput (products/s) on SQLite, and PostgreSQL if given"
     )
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from evals.search import run as search_eval
         from evals.search import table as search_table
 
-        result = search_eval(split=args.split, limit=args.limit, modes=args.modes)
+        result = search_eval(split=args.split, limit=args.limit, modes=args.modes, search_url=args.search_url)
         sys.stdout.write(search_table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0

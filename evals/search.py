@@ -258,9 +258,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 # --- the stack -------------------------------------------------------------------------------
 
 
-def eval_settings(data_dir: Path, *, semantic: bool = True) -> Settings:
-    """Embedded stores in ``data_dir``; the catalogue is loaded by the run itself."""
-    return embedded_settings(data_dir, semantic=semantic)
+def eval_settings(data_dir: Path, *, semantic: bool = True, search_url: str | None = None) -> Settings:
+    """Embedded stores in ``data_dir``, full text on ``search_url`` when given; the run loads the catalog."""
+    return embedded_settings(data_dir, semantic=semantic, search_url=search_url)
 
 
 @dataclass
@@ -280,7 +280,11 @@ def _progress(message: str) -> None:
 
 @contextmanager
 def search_stack(
-    *, limit: int | None = None, semantic: bool = True, progress: Callable[[str], None] = _progress
+    *,
+    limit: int | None = None,
+    semantic: bool = True,
+    search_url: str | None = None,
+    progress: Callable[[str], None] = _progress,
 ) -> Iterator[Stack]:
     """Build the stores, load the shipped catalog and index it, in a temporary folder."""
     from rag.search import build_search_service
@@ -288,7 +292,7 @@ def search_stack(
     from tools.catalog.service import CatalogService
 
     with tempfile.TemporaryDirectory(prefix="ik-eval-search-") as tmp:
-        settings = eval_settings(Path(tmp), semantic=semantic)
+        settings = eval_settings(Path(tmp), semantic=semantic, search_url=search_url)
         stores = build_stores(settings)
         try:
             started = time.perf_counter()
@@ -314,6 +318,9 @@ def search_stack(
             try:
                 yield Stack(search, docs, index_seconds, load_seconds)
             finally:
+                drop = getattr(search.fulltext, "drop", None)
+                if search_url and drop is not None:
+                    drop()  # the run's own index on a shared server
                 search.close()
         finally:
             stores.close()
@@ -414,10 +421,11 @@ def run(
     modes: Sequence[SearchMode] = MODES,
     queries_path: Path = QUERIES_PATH,
     progress: Callable[[str], None] = _progress,
+    search_url: str | None = None,
 ) -> dict[str, Any]:
     queries = load_queries(queries_path, split)
     semantic = any(m in ("vector", "hybrid") for m in modes)
-    with search_stack(limit=limit, semantic=semantic, progress=progress) as stack:
+    with search_stack(limit=limit, semantic=semantic, search_url=search_url, progress=progress) as stack:
         ready = stack.search.semantic_ready
         usable = [m for m in modes if m == "fulltext" or ready]
         skipped = [m for m in modes if m not in usable]
@@ -430,6 +438,7 @@ def run(
         return {
             "suite": "search",
             "split": split,
+            "fulltext_backend": "elasticsearch" if search_url else "sqlite",
             "products": len(stack.docs),
             "queries": len(queries),
             "unscored": unscored,

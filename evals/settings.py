@@ -15,9 +15,20 @@ def embedded_settings(
     llm: dict[str, Any] | None = None,
     semantic: bool = False,
     load_catalog: bool = False,
+    search_url: str | None = None,
 ) -> Settings:
-    """A run's own stores under ``data_dir``, with secrets made up for it (no .env is read)."""
+    """A run's own stores under ``data_dir``, with secrets made up for it (no .env is read).
+
+    ``search_url``: full text on that Elasticsearch-API server, in an index of the run's own.
+    """
     secret = secrets.token_urlsafe(32)
+    search: dict[str, Any] = {"semantic": semantic}
+    if search_url:
+        search |= {
+            "backend": "elasticsearch",
+            "elasticsearch_url": search_url,
+            "elasticsearch_index": f"eval-{secrets.token_hex(6)}",
+        }
     return Settings(
         _env_file=None,
         environment="test",
@@ -28,6 +39,6 @@ def embedded_settings(
         objects={"backend": "local"},
         vectors={"backend": "milvus_lite", "uri": "milvus.db"},
         llm=llm or {"provider": "none"},
-        search={"semantic": semantic},
+        search=search,
         catalog={"webhook_secret": secret, "load_on_start": load_catalog},
     )

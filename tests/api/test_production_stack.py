@@ -1,10 +1,11 @@
-"""The API on its production store adapters: the real PostgreSQL, Redis and S3 servers.
+"""The API on its production store adapters: the real PostgreSQL, Redis, S3 and search servers.
 
 (The production environment itself also demands a Milvus server, which these machines cannot run,
 so the settings say ``test``; ``tests/core/test_config.py`` covers the production checks.)"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,12 @@ from tests.conftest import (
     TEST_ADMIN_EMAIL,
     TEST_ADMIN_PASSWORD,
     TEST_SECRET,
+    TEST_WEBHOOK_SECRET,
     make_settings,
     require_service,
     reset_postgres,
 )
+from tools.catalog.webhook import signed_headers
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +52,13 @@ def production_client(tmp_path: Path) -> Iterator[TestClient]:
             "s3_bucket": f"ik-test-{uuid.uuid4().hex[:8]}",
             "s3_secure": False,
         },
+        search={
+            "backend": "elasticsearch",
+            "elasticsearch_url": require_service("IK_TEST_SEARCH_URL", "the search server"),
+            "elasticsearch_index": f"ik-test-{uuid.uuid4().hex[:8]}",
+            "semantic": False,
+        },
+        catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 200},
     )
     yield from build_client(settings)
 
@@ -120,3 +130,26 @@ def test_chat_memory_and_handoff_on_postgresql(production_client: TestClient) ->
         )
         assert reply.status_code == 200, reply.text
         assert receive_until(ws, "message")[-1]["data"]["text"] == "您好，我是客服小美。"
+
+
+def test_catalogue_search_and_a_signed_stock_update_on_the_production_stack(
+    production_client: TestClient,
+) -> None:
+    client = production_client
+    page = client.get(f"{API}/catalog/search", params={"q": "藏青色衬衫", "mode": "fulltext"}).json()
+    assert page["products"], page
+    first = page["products"][0]
+    assert first["colour"] == "Navy Blue"
+    detail = client.get(f"{API}/catalog/products/{first['id']}").json()
+    size = detail["skus"][0]["size"]
+    body = json.dumps({"updates": [{"product_id": first["id"], "size": size, "stock": 0}]}).encode()
+    headers = {
+        **signed_headers(TEST_WEBHOOK_SECRET, body, delivery=uuid.uuid4().hex),
+        "Content-Type": "application/json",
+    }
+    assert client.post(f"{API}/catalog/webhooks/inventory", content=body, headers=headers).status_code == 200
+    again = client.get(
+        f"{API}/catalog/search", params={"q": "藏青色衬衫", "mode": "fulltext", "limit": 50}
+    ).json()
+    updated = next(p for p in again["products"] if p["id"] == first["id"])
+    assert size not in updated["sizes_available"]

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rag.documents import FACET_FIELDS, ProductDoc, SearchFilters
-from rag.fulltext import FullTextIndex, build_fulltext
+from rag.fulltext import ElasticFullTextIndex, FullTextIndex, build_fulltext
 from rag.fulltext.sqlite import SqliteFullTextIndex, match_expression
-from tests.conftest import make_settings
+from tests.conftest import make_settings, require_service
 
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)])
 def index(request: pytest.FixtureRequest, tmp_path: Path, docs: list[ProductDoc]) -> Iterator[FullTextIndex]:
-    engine: FullTextIndex = build_fulltext(make_settings(tmp_path, search={"backend": request.param}))
+    search: dict[str, str] = {"backend": request.param}
+    if request.param == "elasticsearch":
+        # A fresh index per test on the real server that deploy/local/services.sh starts.
+        search["elasticsearch_url"] = require_service("IK_TEST_SEARCH_URL", "the search server")
+        search["elasticsearch_index"] = f"test-{uuid.uuid4().hex[:12]}"
+    engine: FullTextIndex = build_fulltext(make_settings(tmp_path, search=search))
     engine.ensure()
     engine.upsert(docs)
     yield engine
+    if isinstance(engine, ElasticFullTextIndex):
+        engine.drop()
     engine.close()
 
 
