@@ -12,7 +12,6 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import CatalogDep, CurrentUser
-from rag.money import to_catalog
 from tools.catalog.schemas import AlertNotification, PriceAlert
 from tools.catalog.service import CatalogError, ProductNotFound
 
@@ -43,21 +42,13 @@ class Acknowledge(BaseModel):
 
 @router.post("", status_code=201)
 def create_alert(body: PriceAlertCreate, user: CurrentUser, catalog: CatalogDep) -> PriceAlert:
-    filters = None
-    if body.query is not None:
-        parsed = catalog.search_filters(body.query)
-        if not catalog.has_attributes(parsed):
-            raise HTTPException(
-                422, "the search is too vague to watch: name an item type, colour or other attribute"
-            )
-        filters = parsed.model_dump(mode="json")
     try:
-        return catalog.catalog.create_price_alert(
+        return catalog.create_alert(
             user.id,
             product_id=body.product_id,
             query=body.query,
-            filters=filters,
-            threshold=to_catalog(body.threshold, body.currency),
+            threshold=body.threshold,
+            currency=body.currency,
             size=body.size,
         )
     except ProductNotFound as exc:

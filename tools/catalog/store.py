@@ -21,14 +21,15 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.documents import FACET_FIELDS, ProductDoc, SearchFilters, SearchMode
+from rag.documents import CATALOG_CURRENCY, FACET_FIELDS, ProductDoc, SearchFilters, SearchMode
+from rag.money import to_catalog
 from rag.query import parse_query
 from rag.search import SearchPage, SearchService
 from storage.cache import Cache
 from storage.cache.base import Namespaces
 from storage.events import Event
-from tools.catalog.schemas import ProductDetail
-from tools.catalog.service import CatalogService
+from tools.catalog.schemas import PriceAlert, ProductDetail
+from tools.catalog.service import CatalogService, InvalidAlert
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +104,35 @@ class CatalogStore:
         docs = self.search_service.get([product_id])
         return docs[0] if docs else None
 
-    def search_filters(self, query: str) -> SearchFilters:
-        """The filters a search text stands for, so an alert on it can be re-checked without the text."""
-        return parse_query(query).filters
-
-    @staticmethod
-    def has_attributes(filters: SearchFilters) -> bool:
-        """Whether a search names something to watch; an alert on "anything" would fire on every sale."""
-        return any(getattr(filters, name) for name in FACET_FIELDS)
+    def create_alert(
+        self,
+        user_id: str,
+        *,
+        product_id: str | None = None,
+        query: str | None = None,
+        threshold: float,
+        currency: str = CATALOG_CURRENCY,
+        size: str | None = None,
+    ) -> PriceAlert:
+        """A price-drop alert on a product, or on a search kept as the filters its text stands for
+        (so it can be re-checked without the text). A search naming no attribute is refused: an
+        alert on "anything" would fire on every sale."""
+        filters: dict[str, Any] | None = None
+        if query is not None:
+            parsed = parse_query(query).filters
+            if not any(getattr(parsed, name) for name in FACET_FIELDS):
+                raise InvalidAlert(
+                    "the search is too vague to watch: name an item type, colour or other attribute"
+                )
+            filters = parsed.model_dump(mode="json")
+        return self.catalog.create_price_alert(
+            user_id,
+            product_id=product_id,
+            query=query,
+            filters=filters,
+            threshold=to_catalog(threshold, currency),
+            size=size,
+        )
 
     # --- keeping the indexes current -----------------------------------------------------------
 

@@ -273,20 +273,13 @@ def create_price_alert(context: ToolContext, args: CreatePriceAlertArgs) -> Tool
     if not context.user_id:
         raise ToolError("price alerts need a signed-in person")
     store = _store(context)
-    threshold = to_catalog(args.threshold, args.currency)
-    filters: dict[str, object] | None = None
-    if args.query is not None:
-        parsed = store.search_filters(args.query)
-        if not store.has_attributes(parsed):
-            raise ToolError("the search is too vague to watch: ask which item type, colour or style to watch")
-        filters = parsed.model_dump(mode="json")
     try:
-        alert = store.catalog.create_price_alert(
+        alert = store.create_alert(
             context.user_id,
             product_id=args.product_id,
             query=args.query,
-            filters=filters,
-            threshold=threshold,
+            threshold=args.threshold,
+            currency=args.currency,
             size=args.size,
         )
     except CatalogError as exc:
@@ -295,7 +288,7 @@ def create_price_alert(context: ToolContext, args: CreatePriceAlertArgs) -> Tool
     if args.product_id is not None:
         doc = store.doc(args.product_id)
         target = doc.name if doc is not None else args.product_id
-    facts = [_say(context, "alert", target=target, threshold=plain_number(threshold))]
+    facts = [_say(context, "alert", target=target, threshold=plain_number(alert.threshold))]
     return ToolResult(ok=True, data={"alert": alert.model_dump(mode="json")}, facts=facts)
 
 

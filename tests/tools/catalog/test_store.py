@@ -11,6 +11,7 @@ from storage.events import Event
 from storage.stores import Stores, build_stores
 from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
 from tools.catalog.runtime import open_catalog
+from tools.catalog.service import InvalidAlert
 from tools.catalog.store import CatalogStore
 from tools.profile.service import AccountService
 
@@ -58,11 +59,11 @@ def test_an_alert_on_a_search_fires_for_a_matching_product_that_drops(
 ) -> None:
     store, stores = shop
     user = AccountService(stores.db).create_user(email="watcher@example.com", password="a-long-password-1")
-    filters = store.search_filters("navy blue shirt")
-    assert store.has_attributes(filters)
-    alert = store.catalog.create_price_alert(
-        user.id, query="navy blue shirt", filters=filters.model_dump(mode="json"), threshold=50.0
-    )
+    alert = store.create_alert(user.id, query="navy blue shirt", threshold=50.0)
+    assert alert.filters["colour"] == ["Navy Blue"]
+    assert alert.filters["article_type"] == ["Shirts"]
+    with pytest.raises(InvalidAlert, match="too vague"):
+        store.create_alert(user.id, query="something nice", threshold=50.0)
     shirt = store.search("navy blue shirt", mode="fulltext", limit=1).hits[0].doc
     other = store.search("black watch", mode="fulltext", limit=1).hits[0].doc
     assert other.colour != "Navy Blue"
