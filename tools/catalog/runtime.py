@@ -51,10 +51,11 @@ def open_catalog(settings: Settings, stores: Stores) -> CatalogStore:
     marker = settings.resolve(settings.search.sqlite_path).with_suffix(".synced")
     fingerprint = catalog.fingerprint()
     current = marker.is_file() and marker.read_text(encoding="utf-8") == fingerprint
-    if current and search.fulltext.count() == catalog.count_products():
-        logger.info("full-text index is current", extra={"products": search.fulltext.count()})
+    indexed = search.fulltext.count()
+    if current and indexed == catalog.count_products():
+        logger.info("full-text index is current", extra={"products": indexed})
         return store
-    indexed = store.sync_all(semantic=False)
+    indexed = store.sync_all()
     marker.write_text(fingerprint, encoding="utf-8")
     logger.info(
         "full-text index ready",

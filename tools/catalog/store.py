@@ -68,6 +68,10 @@ class CatalogStore:
         offset: int = 0,
         facets: bool = False,
     ) -> SearchPage:
+        notes: list[str] = []
+        if mode != "fulltext" and not self.vectors_complete:
+            mode = "fulltext"
+            notes.append("semantic search is still indexing the catalogue; results are full-text only")
         request = {
             "g": self._generation(),
             "t": text,
@@ -77,11 +81,6 @@ class CatalogStore:
             "o": offset,
             "facets": facets,
         }
-        notes: list[str] = []
-        if mode != "fulltext" and not self.vectors_complete:
-            mode = "fulltext"
-            notes.append("semantic search is still indexing the catalogue; results are full-text only")
-        request["m"] = mode
         key = "search:" + hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
         cached = self._pages.get_json(key)
         if cached is not None:
@@ -136,16 +135,13 @@ class CatalogStore:
 
     # --- keeping the indexes current -----------------------------------------------------------
 
-    def sync_all(self, *, semantic: bool = True, progress: Callable[[int], None] | None = None) -> int:
-        """Index every catalog product (full-text, and vectors when ``semantic``); returns how many."""
+    def sync_all(self) -> int:
+        """Put every catalog product in the full-text index; returns how many. Vectors take minutes
+        the first time, so they are built apart (``index_semantic``)."""
         indexed = 0
         for batch in self.catalog.docs():
-            self.search_service.index(batch, semantic=semantic)
+            self.search_service.index(batch, semantic=False)
             indexed += len(batch)
-            if progress is not None:
-                progress(indexed)
-        if semantic and self.search_service.semantic is not None:
-            self.vectors_complete = True
         self._bump()
         return indexed
 
