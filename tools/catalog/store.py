@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.documents import CATALOG_CURRENCY, FACET_FIELDS, ProductDoc, SearchFilters, SearchMode
+from rag.documents import CATALOG_CURRENCY, FACET_FIELDS, ProductDoc, SearchFilters, SearchMode, size_key
 from rag.money import to_catalog
 from rag.query import parse_query
 from rag.search import SearchPage, SearchService
@@ -234,4 +234,4 @@ def _matches(filters: dict[str, Any], doc: ProductDoc, size: str | None) -> bool
     if not doc.in_stock:
         return False
     wanted = size or parsed.size
-    return wanted is None or wanted.casefold() in {s.casefold() for s in doc.sizes_available}
+    return wanted is None or size_key(wanted) in {size_key(s) for s in doc.sizes_available}
