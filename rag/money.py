@@ -19,10 +19,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from rag.documents import CATALOG_CURRENCY
 
 #: Units of ``CATALOG_CURRENCY`` per unit of each currency: fixed reference rates, not live.
+#: The currencies an amount may be given in (the keys of ``RATES``).
+Currency = Literal["CNY", "USD", "EUR", "GBP", "INR", "JPY", "HKD"]
+
 RATES: dict[str, float] = {
     "CNY": 1.0,
     "USD": 7.2,
@@ -153,6 +157,11 @@ class PriceRange:
         if self.max is not None:
             return f"≤ {self.max:g} {CATALOG_CURRENCY}"
         return f"≥ {self.min:g} {CATALOG_CURRENCY}"
+
+
+def bound_to_catalog(amount: float | None, currency: str) -> float | None:
+    """A price bound (None: unbounded) in ``CATALOG_CURRENCY``."""
+    return None if amount is None else to_catalog(amount, currency)
 
 
 def to_catalog(amount: float, currency: str) -> float:

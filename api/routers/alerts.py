@@ -6,12 +6,13 @@ message (and the push channel may deliver it sooner); acknowledging marks it del
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.deps import CatalogDep, CurrentUser
+from rag.money import Currency
 from tools.catalog.schemas import AlertNotification, PriceAlert
 from tools.catalog.service import CatalogError, ProductNotFound
 
@@ -24,7 +25,7 @@ class PriceAlertCreate(BaseModel):
     product_id: str | None = Field(default=None, min_length=1, max_length=64)
     query: str | None = Field(default=None, min_length=1, max_length=500)
     threshold: float = Field(gt=0, le=1_000_000)
-    currency: Literal["CNY", "USD", "EUR", "GBP", "HKD", "JPY", "INR"] = "CNY"
+    currency: Currency = "CNY"
     size: str | None = Field(default=None, min_length=1, max_length=32)
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminUser, CatalogDep, SettingsDep, WebhookDep
 from rag.documents import ProductDoc, SearchFilters
-from rag.money import to_catalog
+from rag.money import Currency, bound_to_catalog
 from rag.search import SearchPage
 from tools.catalog.connectors import FeedFormatError
 from tools.catalog.importer import FeedImporter
@@ -64,7 +64,7 @@ def search(
     usage: Multi = [],  # noqa: B006
     price_min: Annotated[float | None, Query(ge=0, le=1_000_000)] = None,
     price_max: Annotated[float | None, Query(ge=0, le=1_000_000)] = None,
-    currency: Literal["CNY", "USD", "EUR", "GBP", "HKD", "JPY", "INR"] = "CNY",
+    currency: Currency = "CNY",
     in_stock: bool | None = None,
     size: Annotated[str | None, Query(max_length=32)] = None,
     mode: Literal["hybrid", "fulltext", "vector"] = "hybrid",
@@ -81,8 +81,8 @@ def search(
             colour=colour,
             season=season,
             usage=usage,
-            price_min=None if price_min is None else to_catalog(price_min, currency),
-            price_max=None if price_max is None else to_catalog(price_max, currency),
+            price_min=bound_to_catalog(price_min, currency),
+            price_max=bound_to_catalog(price_max, currency),
             in_stock=in_stock,
             size=size,
         )

@@ -51,3 +51,11 @@ def test_rates_are_fixed_and_checked() -> None:
         to_catalog(10, "XYZ")
     with pytest.raises(ValueError, match="not negative"):
         to_catalog(-1, "USD")
+
+
+def test_every_currency_callers_may_name_has_a_rate() -> None:
+    from typing import get_args
+
+    from rag.money import RATES, Currency
+
+    assert set(get_args(Currency)) == set(RATES)

@@ -13,14 +13,13 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from rag.documents import CATALOG_CURRENCY, ProductDoc, SearchFilters
-from rag.money import to_catalog
+from rag.money import Currency, bound_to_catalog
 from tools.base import Card, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from tools.catalog.schemas import ProductDetail
 from tools.catalog.service import CatalogError
 from tools.catalog.store import CatalogStore
 from tools.profile.tools import plain_number
 
-Currency = Literal["CNY", "USD", "EUR", "GBP", "HKD", "JPY", "INR"]
 Gender = Literal["Men", "Women", "Unisex", "Boys", "Girls"]
 Season = Literal["Summer", "Fall", "Winter", "Spring"]
 Usage = Literal["Casual", "Sports", "Ethnic", "Formal", "Smart Casual", "Party", "Travel"]
@@ -93,10 +92,6 @@ def _sizes_fact(context: ToolContext, doc: ProductDoc) -> str:
     return _say(context, "sizes", name=doc.name, id=doc.id, sizes=", ".join(doc.sizes_available))
 
 
-def _in_catalog_currency(amount: float | None, currency: Currency) -> float | None:
-    return None if amount is None else to_catalog(amount, currency)
-
-
 # --- search_products ---------------------------------------------------------------------------
 
 
@@ -142,8 +137,8 @@ def search_products(context: ToolContext, args: SearchProductsArgs) -> ToolResul
             colour=args.colour,
             season=list(args.season),
             usage=list(args.usage),
-            price_min=_in_catalog_currency(args.price_min, args.currency),
-            price_max=_in_catalog_currency(args.price_max, args.currency),
+            price_min=bound_to_catalog(args.price_min, args.currency),
+            price_max=bound_to_catalog(args.price_max, args.currency),
             in_stock=True if args.in_stock_only else None,
             size=args.size,
         )
