@@ -500,9 +500,9 @@ class CatalogService:
         batch: list[Any] = []
         for item in source.iter_products():
             report.products += 1
-            report.rows += len(item.generated.skus)
+            report.rows += item.size_count
             if item.attributes["id"] in existing:
-                report.unchanged += len(item.generated.skus)
+                report.unchanged += item.size_count
                 continue
             batch.append(item)
             if len(batch) >= 5000:

@@ -142,3 +142,9 @@ def test_shipped_source_marks_everything_generated(tmp_path: Path) -> None:
     assert all(getattr(r, "generated", False) for r in rows)
     first = next(source.iter_products())
     assert first.attributes["brand"]
+
+
+def test_a_shipped_product_knows_its_size_count_before_generating() -> None:
+    source = ShippedDatasetSource(CATALOG_DIR, seed=11, limit=50)
+    for item in source.iter_products():
+        assert item.size_count == len(item.generated.skus)
