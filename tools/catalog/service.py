@@ -667,27 +667,28 @@ class CatalogService:
             wanted = list(dict.fromkeys(ids))
             for start in range(0, len(wanted), batch):
                 with self.db.session() as session:
-                    docs = self._docs(session, ProductRow.id.in_(wanted[start : start + batch]))
+                    query = select(*_DOC_COLUMNS).where(ProductRow.id.in_(wanted[start : start + batch]))
+                    docs = self._docs(session, session.execute(query.order_by(ProductRow.id)).all())
                 if docs:
                     yield docs
             return
         last: str | None = None
         while True:
             with self.db.session() as session:
-                query = select(ProductRow.id).order_by(ProductRow.id).limit(batch)
+                query = select(*_DOC_COLUMNS).order_by(ProductRow.id).limit(batch)
                 if last is not None:
                     query = query.where(ProductRow.id > last)
-                page = list(session.scalars(query))
-                if not page:
+                rows = session.execute(query).all()
+                if not rows:
                     return
-                docs = self._docs(session, ProductRow.id.between(page[0], page[-1]))
-            last = page[-1]
+                docs = self._docs(session, rows)
+            last = rows[-1].id
             if docs:
                 yield docs
 
     @staticmethod
-    def _docs(session: Session, where: Any) -> list[ProductDoc]:
-        rows = session.execute(select(*_DOC_COLUMNS).where(where).order_by(ProductRow.id)).all()
+    def _docs(session: Session, rows: Sequence[Any]) -> list[ProductDoc]:
+        """Documents for these product rows (``_DOC_COLUMNS``), with prices and sizes from their SKUs."""
         if not rows:
             return []
         ids = [r.id for r in rows]
