@@ -40,11 +40,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, Connection, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import JSON, Connection, Table, bindparam, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from core.config import CatalogSettings
 from rag.documents import CATALOG_CURRENCY, ProductDoc, SearchFilters, size_key
+from rag.query import MAX_QUERY_CHARS
 from storage.events import Topic
 from storage.sql import Database
 from storage.sql.models import AlertNotification as AlertNotificationRow
@@ -59,6 +60,7 @@ from storage.sql.models import (
 )
 from storage.sql.models import PriceAlert as PriceAlertRow
 from storage.sql.models import Product as ProductRow
+from storage.sql.outbox import add_event
 from storage.sql.types import UTCDateTime, utcnow
 from tools.catalog.connectors import SHIPPED_SOURCE, ShippedDatasetSource
 from tools.catalog.schemas import (
@@ -82,7 +84,6 @@ HISTORY = cast(Table, PriceHistory.__table__)
 OUTBOX = cast(Table, OutboxEvent.__table__)
 #: A person may keep this many active alerts; more is a runaway agent loop, not a shopper.
 MAX_ACTIVE_ALERTS = 50
-MAX_QUERY_CHARS = 500
 #: Where the API serves a product's real photo.
 IMAGE_URL = "/api/v1/catalog/products/{id}/image"
 #: Generated history rows are written with this source.
@@ -185,7 +186,8 @@ class SkuChange:
 
 
 def outbox_row(*, topic: str, type: str, key: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """An outbox row for a bulk insert (``add_event`` flushes once per event, too slow for a feed)."""
+    """An outbox row for a bulk insert (``add_event`` flushes once per event, too slow for a feed;
+    single events use it)."""
     Topic(topic)
     return {
         "id": new_id(),
@@ -347,41 +349,39 @@ def record_changes(session: Session, changes: Sequence[SkuChange], *, source: st
         if change.new_price is not None and change.new_price != change.old_price:
             history.append({"sku_id": change.sku_id, "price": change.new_price, "at": now, "source": source})
             events.append(
-                outbox_row(
-                    topic=INVENTORY_TOPIC,
-                    type="price.changed",
-                    key=change.product_id,
-                    payload={
-                        "product_id": change.product_id,
-                        "size": change.size,
-                        "old_price": change.old_price,
-                        "new_price": change.new_price,
-                        "currency": CATALOG_CURRENCY,
-                        "source": source,
-                    },
+                _change_event(
+                    change,
+                    "price.changed",
+                    source=source,
                     now=now,
+                    old_price=change.old_price,
+                    new_price=change.new_price,
+                    currency=CATALOG_CURRENCY,
                 )
             )
         if change.new_stock is not None and change.new_stock != change.old_stock:
             events.append(
-                outbox_row(
-                    topic=INVENTORY_TOPIC,
-                    type="stock.changed",
-                    key=change.product_id,
-                    payload={
-                        "product_id": change.product_id,
-                        "size": change.size,
-                        "old_stock": change.old_stock,
-                        "new_stock": change.new_stock,
-                        "in_stock": change.new_stock > 0,
-                        "source": source,
-                    },
+                _change_event(
+                    change,
+                    "stock.changed",
+                    source=source,
                     now=now,
+                    old_stock=change.old_stock,
+                    new_stock=change.new_stock,
+                    in_stock=change.new_stock > 0,
                 )
             )
     bulk_insert(session.connection(), HISTORY, history)
     bulk_insert(session.connection(), OUTBOX, events)
     return evaluate_alerts(session, sorted({c.product_id for c in changes}), now=now)
+
+
+def _change_event(
+    change: SkuChange, type: str, *, source: str, now: datetime, **fields: Any
+) -> dict[str, Any]:
+    """The outbox row announcing one SKU's change; ``fields`` are what changed."""
+    payload = {"product_id": change.product_id, "size": change.size, **fields, "source": source}
+    return outbox_row(topic=INVENTORY_TOPIC, type=type, key=change.product_id, payload=payload, now=now)
 
 
 def _observed_price(skus: Sequence[Sku], size: str | None) -> float | None:
@@ -405,27 +405,22 @@ def _fire(session: Session, alert: PriceAlertRow, product_id: str, price: float,
         created_at=now,
     )
     session.add(notification)
-    session.execute(
-        insert(OutboxEvent),
-        [
-            outbox_row(
-                topic=INVENTORY_TOPIC,
-                type="price_alert.triggered",
-                key=alert.user_id,
-                payload={
-                    "alert_id": alert.id,
-                    "notification_id": notification.id,
-                    "user_id": alert.user_id,
-                    "product_id": product_id,
-                    "size": alert.size,
-                    "price": price,
-                    "threshold": alert.threshold,
-                    "query": alert.query,
-                    "currency": CATALOG_CURRENCY,
-                },
-                now=now,
-            )
-        ],
+    add_event(
+        session,
+        topic=INVENTORY_TOPIC,
+        type="price_alert.triggered",
+        key=alert.user_id,
+        payload={
+            "alert_id": alert.id,
+            "notification_id": notification.id,
+            "user_id": alert.user_id,
+            "product_id": product_id,
+            "size": alert.size,
+            "price": price,
+            "threshold": alert.threshold,
+            "query": alert.query,
+            "currency": CATALOG_CURRENCY,
+        },
     )
     return notification.id
 
@@ -592,17 +587,12 @@ class CatalogService:
             )
             # One summary event, not one per product: whoever loads the shipped catalog indexes it
             # from ``docs()`` afterwards, and 44k per-product events would only re-index it again.
-            connection.execute(
-                OUTBOX.insert(),
-                [
-                    outbox_row(
-                        topic=INVENTORY_TOPIC,
-                        type="catalog.loaded",
-                        key=SHIPPED_SOURCE,
-                        payload={"source": SHIPPED_SOURCE, "products": len(products)},
-                        now=now,
-                    )
-                ],
+            add_event(
+                session,
+                topic=INVENTORY_TOPIC,
+                type="catalog.loaded",
+                key=SHIPPED_SOURCE,
+                payload={"source": SHIPPED_SOURCE, "products": len(products)},
             )
         return len(skus)
 
