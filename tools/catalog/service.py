@@ -145,9 +145,22 @@ def match_size(skus: Sequence[Sku], requested: str) -> Sku | None:
     return next((s for s in skus if size_key(s.size) == wanted), None)
 
 
-def _size_error(product_id: str, requested: str, skus: Sequence[Sku]) -> SizeNotFound:
-    sizes = ", ".join(s.size for s in sorted(skus, key=lambda s: s.position)) or "none"
-    return SizeNotFound(f"product {product_id} does not come in size {requested!r}; its sizes are: {sizes}")
+def _require_size(product_id: str, skus: Sequence[Sku], requested: str) -> Sku:
+    """The SKU in ``requested`` size, or ``SizeNotFound`` naming the sizes the product comes in."""
+    sku = match_size(skus, requested)
+    if sku is None:
+        sizes = ", ".join(s.size for s in sorted(skus, key=lambda s: s.position)) or "none"
+        raise SizeNotFound(
+            f"product {product_id} does not come in size {requested!r}; its sizes are: {sizes}"
+        )
+    return sku
+
+
+def _require_product(session: Session, product_id: str) -> ProductRow:
+    product = session.get(ProductRow, product_id)
+    if product is None:
+        raise ProductNotFound(f"no product with id {product_id!r}")
+    return product
 
 
 def money(value: float) -> float:
@@ -723,17 +736,12 @@ class CatalogService:
 
     def check_stock(self, product_id: str, size: str | None = None) -> StockAnswer:
         with self.db.session() as session:
-            product = session.get(ProductRow, product_id)
-            if product is None:
-                raise ProductNotFound(f"no product with id {product_id!r}")
+            product = _require_product(session, product_id)
             skus = list(
                 session.scalars(select(Sku).where(Sku.product_id == product_id).order_by(Sku.position))
             )
             if size is not None:
-                sku = match_size(skus, size)
-                if sku is None:
-                    raise _size_error(product_id, size, skus)
-                skus = [sku]
+                skus = [_require_size(product_id, skus, size)]
             sizes = [
                 SizeStock(size=s.size, quantity=s.stock, price=s.price, in_stock=s.stock > 0) for s in skus
             ]
@@ -753,8 +761,7 @@ class CatalogService:
         """
         since = utcnow() - timedelta(days=days)
         with self.db.session() as session:
-            if session.get(ProductRow, product_id) is None:
-                raise ProductNotFound(f"no product with id {product_id!r}")
+            _require_product(session, product_id)
             sizes: dict[str, str] = {}
             for sku_id, label in session.execute(
                 select(Sku.id, Sku.size).where(Sku.product_id == product_id)
@@ -863,10 +870,7 @@ class CatalogService:
             if item.size is None:
                 targets = product_skus
             else:
-                matched = match_size(product_skus, item.size)
-                if matched is None:
-                    raise _size_error(item.product_id, item.size, product_skus)
-                targets = [matched]
+                targets = [_require_size(item.product_id, product_skus, item.size)]
             for sku in targets:
                 old_price, old_stock = sku.price, sku.stock
                 new_price = money(item.price) if item.price is not None else None
@@ -931,13 +935,10 @@ class CatalogService:
                 raise InvalidAlert(f"no user with id {user_id!r}")
             current: float | None = None
             if product_id is not None:
-                if session.get(ProductRow, product_id) is None:
-                    raise ProductNotFound(f"no product with id {product_id!r}")
+                _require_product(session, product_id)
                 skus = list(session.scalars(select(Sku).where(Sku.product_id == product_id)))
                 if size is not None:
-                    sku = match_size(skus, size)
-                    if sku is None:
-                        raise _size_error(product_id, size, skus)
+                    sku = _require_size(product_id, skus, size)
                     size, current = sku.size, sku.price
                 else:
                     current = _observed_price(skus, None)
@@ -1066,9 +1067,7 @@ class CatalogService:
             )
             if alert is None or alert.query is None or not alert.active:
                 return None  # cancelled, fired or deleted since the caller listed it: nothing to do
-            product = session.get(ProductRow, product_id)
-            if product is None:
-                raise ProductNotFound(f"no product with id {product_id!r}")
+            product = _require_product(session, product_id)
             if price > alert.threshold:
                 raise InvalidPrice(f"price {price} is above the alert's threshold {alert.threshold}")
             if alert.last_price is not None and price >= alert.last_price:
