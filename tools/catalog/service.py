@@ -41,6 +41,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 from sqlalchemy import JSON, Connection, Table, bindparam, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.config import CatalogSettings
@@ -847,7 +848,7 @@ class CatalogService:
         session.add(WebhookDelivery(id=delivery_id, received_at=now, updates=updates))
         try:
             session.flush()
-        except Exception as exc:  # a concurrent request with the same id won the race
+        except IntegrityError as exc:  # a concurrent request with the same id won the race
             raise DuplicateDelivery(f"delivery {delivery_id!r} was already processed") from exc
 
     def _apply(self, session: Session, updates: Sequence[StockPriceUpdate]) -> list[SkuChange]:
