@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tools.catalog.schemas import ONE_SIZE, SizeSystem
+from tools.catalog.schemas import ONE_SIZE, SizeSystem, size_position
 
 LETTERS_WOMEN = ("XS", "S", "M", "L", "XL")
 LETTERS_MEN = ("S", "M", "L", "XL", "XXL")
@@ -199,11 +199,11 @@ def generate(
         GeneratedSku(
             size=size,
             size_system=system,
-            position=position,
+            position=size_position(size),
             price=current,
             stock=0 if rng.random() < SOLD_OUT_SHARE else rng.randint(1, 40),
         )
-        for position, size in enumerate(sizes)
+        for size in sizes
     )
     history: list[tuple[int, float]] = []
     days = 90

@@ -33,7 +33,7 @@ from storage.sql.models import Product as ProductRow
 from storage.sql.models import Sku
 from storage.sql.types import utcnow
 from tools.catalog.connectors import CatalogSource, FeedFileSource, SourceBatch
-from tools.catalog.schemas import FeedRow, ImportReport, RejectedRow
+from tools.catalog.schemas import FeedRow, ImportReport, RejectedRow, size_position
 from tools.catalog.service import (
     HISTORY,
     INVENTORY_TOPIC,
@@ -48,7 +48,6 @@ from tools.catalog.service import (
     money,
     outbox_row,
     record_changes,
-    size_position,
 )
 
 #: Product columns a feed sets (besides ``id``).

@@ -7,13 +7,14 @@ is reported with its line number instead of sinking the whole feed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rag.documents import CATALOG_CURRENCY
+from rag.documents import CATALOG_CURRENCY, size_key
 
 SizeSystem = Literal["letter", "EU", "waist", "age", "one"]
 
@@ -241,6 +242,19 @@ class FeedRow(BaseModel):
         if self.size_system is None:
             self.size_system = infer_size_system(self.size)
         return self
+
+
+_LETTER_ORDER = {"xxs": 0, "xs": 1, "s": 2, "m": 3, "l": 4, "xl": 5, "xxl": 6, "xxxl": 7}
+
+
+def size_position(label: str) -> int:
+    """Sort order of a size label, the same whoever adds it (the generator or a feed): letters by
+    size, numbers by value ("EU 38" before "EU 39", "2-3Y" before "4-5Y"), anything else last."""
+    key = size_key(label)
+    if key in _LETTER_ORDER:
+        return _LETTER_ORDER[key]
+    digits = re.match(r"\d+", key)
+    return int(digits.group()) if digits else 999
 
 
 @lru_cache(maxsize=4096)

@@ -30,7 +30,6 @@ fires one, for the API's event consumer that matches price changes to searches.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -128,17 +127,6 @@ class DuplicateDelivery(CatalogError):
 
 
 # --- sizes ---------------------------------------------------------------------------------------
-
-_LETTER_ORDER = {"xxs": 0, "xs": 1, "s": 2, "m": 3, "l": 4, "xl": 5, "xxl": 6, "xxxl": 7}
-
-
-def size_position(label: str) -> int:
-    """Sort order of a size label a feed introduced (letters by size, numbers by value)."""
-    key = size_key(label)
-    if key in _LETTER_ORDER:
-        return _LETTER_ORDER[key]
-    digits = re.match(r"\d+", key)
-    return int(digits.group()) if digits else 999
 
 
 def match_size(skus: Sequence[Sku], requested: str) -> Sku | None:

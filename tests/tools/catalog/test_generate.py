@@ -148,3 +148,16 @@ def test_a_shipped_product_knows_its_size_count_before_generating() -> None:
     source = ShippedDatasetSource(CATALOG_DIR, seed=11, limit=50)
     for item in source.iter_products():
         assert item.size_count == len(item.generated.skus)
+
+
+def test_generated_sizes_are_ordered_like_sizes_a_feed_adds() -> None:
+    from tools.catalog.schemas import size_position
+
+    source = ShippedDatasetSource(CATALOG_DIR, seed=11, limit=400)
+    for item in source.iter_products():
+        positions = [sku.position for sku in item.generated.skus]
+        assert positions == sorted(positions), item.attributes["id"]
+        assert len(set(positions)) == len(positions)
+    # a feed adding XS to a letter-sized shirt, or EU 38 to a shoe, lands before the existing sizes
+    assert size_position("XS") < size_position("S") < size_position("M")
+    assert size_position("EU 38") < size_position("EU 39")
