@@ -279,6 +279,17 @@ def _placeholder(connection: Connection) -> str:
     return "?" if connection.dialect.name == "sqlite" else "%s"
 
 
+def _copy(
+    connection: Connection, target: str, table: Table, names: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """``COPY target (names) FROM STDIN`` on PostgreSQL, values through ``table``'s column types."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({', '.join(names)}) FROM STDIN") as copy:
+        for values in _driver_rows(connection, table, names, rows):
+            copy.write_row(values)
+
+
 def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """A many-row INSERT in the caller's transaction, fast on both dialects.
 
@@ -291,12 +302,7 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
         return
     names = _columns(table, list(rows[0]))
     if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for values in _driver_rows(connection, table, names, rows):
-                copy.write_row(values)
+        _copy(connection, table.name, table, names, rows)
         return
     mark = _placeholder(connection)
     # Identifiers come from the table's own metadata (``_columns``), never from input.
@@ -322,11 +328,7 @@ def bulk_upsert(
         connection.exec_driver_sql(
             f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table.name} WITH NO DATA"  # noqa: S608 - metadata names
         )
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in names])
+        _copy(connection, scratch, table, names, rows)
         connection.exec_driver_sql(
             f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {scratch} "  # noqa: S608
             f"ON CONFLICT (id) DO UPDATE SET {assignments}"
