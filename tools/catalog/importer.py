@@ -162,19 +162,7 @@ class FeedImporter:
             product_rows: list[dict[str, Any]] = []
             for product_id, row in products.items():
                 values = {
-                    "source": source,
-                    "name": row.name,
-                    "brand": row.brand,
-                    "gender": row.gender,
-                    "master_category": row.master_category,
-                    "sub_category": row.sub_category,
-                    "article_type": row.article_type,
-                    "colour": row.colour,
-                    "season": row.season,
-                    "year": row.year,
-                    "usage": row.usage,
-                    "image": row.image,
-                    "generated": row.generated,
+                    field: source if field == "source" else getattr(row, field) for field in PRODUCT_FIELDS
                 }
                 if existing_products.get(product_id) == values:
                     continue
