@@ -65,10 +65,6 @@ class ParsedQuery(BaseModel):
     def fulltext_terms(self) -> list[str]:
         return [*self.terms, *self.han_terms]
 
-    @property
-    def has_filters(self) -> bool:
-        return self.filters != SearchFilters()
-
 
 def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))

@@ -154,7 +154,7 @@ class SearchService:
         window = offset + limit
 
         if used == "fulltext":
-            result = self._fulltext(parsed, effective, limit, offset, facets, notes)
+            result, _ = self._fulltext(parsed, effective, limit, offset, facets, notes)
             page, total, counts = result.hits, result.total, result.facets
         elif used == "vector":
             assert self.semantic is not None
@@ -164,10 +164,10 @@ class SearchService:
         else:
             assert self.semantic is not None
             n = min(max(candidates, window), MAX_OFFSET + MAX_LIMIT)
-            words = self._fulltext(parsed, effective, n, 0, facets, notes)
+            words, relaxed = self._fulltext(parsed, effective, n, 0, facets, notes)
             vector = self.semantic.search(parsed.semantic_text, effective, top_k=n)
             ranked_by_words = bool(parsed.fulltext_terms) and bool(words.hits) and words.hits[0].score > 0
-            if (ranked_by_words or parsed.prefer != SearchFilters()) and not _relaxed(notes):
+            if (ranked_by_words or parsed.prefer != SearchFilters()) and not relaxed:
                 fused = rrf(
                     [[h.id for h in words.hits], [h.id for h in vector.hits]],
                     k=self.rrf_k,
@@ -189,19 +189,21 @@ class SearchService:
         offset: int,
         facets: bool,
         notes: list[str],
-    ) -> EngineResult:
+    ) -> tuple[EngineResult, bool]:
+        """The full-text result, and whether the words were dropped because nothing within the
+        filters mentions them (then the list is filtered, not ranked by the words)."""
         terms = parsed.fulltext_terms
         result = self.fulltext.search(
             terms, filters, limit=limit, offset=offset, facets=facets, prefer=parsed.prefer
         )
-        if result.total == 0 and terms and (parsed.has_filters or filters != SearchFilters()):
+        if result.total == 0 and terms and filters != SearchFilters():
             relaxed = self.fulltext.search(
                 [], filters, limit=limit, offset=offset, facets=facets, prefer=parsed.prefer
             )
             if relaxed.total:
                 notes.append(f"no product mentions {' '.join(terms)!r}; showing all that match the filters")
-                return relaxed
-        return result
+                return relaxed, True
+        return result, False
 
     def _hits(self, scored: Sequence[ScoredId]) -> list[SearchHit]:
         docs = {doc.id: doc for doc in self.fulltext.get([s.id for s in scored])}
@@ -211,10 +213,6 @@ class SearchService:
         self.fulltext.close()
         if self.semantic is not None:
             self.semantic.close()
-
-
-def _relaxed(notes: list[str]) -> bool:
-    return any(note.startswith("no product mentions") for note in notes)
 
 
 def _append_missing(first: Sequence[ScoredId], second: Sequence[ScoredId]) -> list[ScoredId]:

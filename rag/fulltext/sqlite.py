@@ -315,7 +315,3 @@ class SqliteFullTextIndex:
                     logger.warning("closing a full-text connection failed", exc_info=True)
             self._connections.clear()
             self._local = threading.local()
-
-    def stats(self) -> dict[str, Any]:
-        """Row counts and the file path, for health pages and logs."""
-        return {"path": str(self._path), "documents": self.count()}

@@ -151,8 +151,7 @@ class CatalogStore:
         ``progress`` hears the running count after every encoded chunk (a few hundred products),
         so a caller can stop the work promptly by raising from it.
         """
-        semantic = self.search_service.semantic
-        if semantic is None:
+        if self.search_service.semantic is None:
             return 0
         done = 0
         for batch in self.catalog.docs():
@@ -162,7 +161,7 @@ class CatalogStore:
                 if progress is not None:
                     progress(before + indexed)
 
-            semantic.index(batch, step)
+            self.search_service.index_semantic(batch, step)
             done += len(batch)
         self.vectors_complete = True
         self._bump()
