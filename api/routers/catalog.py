@@ -131,8 +131,8 @@ def read_price_history(
 
 @router.get("/products/{product_id}/image", response_model=None)
 def read_image(product_id: ProductId, settings: SettingsDep, catalog: CatalogDep) -> Response:
-    photo = settings.catalog_dir / "thumbnails" / f"{product_id}.jpg"
-    if photo.is_file():
+    photo = catalog.catalog.image_file(product_id, settings.catalog_dir)
+    if photo is not None:
         return FileResponse(
             photo, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
         )
