@@ -15,8 +15,6 @@ reported with them.
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import random
 import secrets
 import socket
@@ -28,13 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from threadpoolctl import threadpool_info
-
 from agent.router import INTENT_DATA_DIR, IntentClassifier, default_classifier, read_jsonl
 from agent.runtime import open_agent, open_llm
 from agent.service import ChatService
 from core.config import Settings
+from evals.measure import machine, percentile
 from evals.settings import embedded_settings
 from storage.stores import Stores, build_stores
 from tools.catalog.runtime import open_catalog
@@ -125,7 +121,7 @@ async def drive(service: ChatService, user_id: str, texts: list[str], warmup: in
 
 
 def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 1) if values else None
+    return percentile(values, q, digits=1)
 
 
 def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
@@ -153,28 +149,6 @@ def summarise(timings: list[TurnTiming], *, llm: bool) -> dict[str, Any]:
         #: Of the replies the LLM was asked to word, how many kept its wording.
         "llm_kept_share": round(sources["llm"] / len(asked), 3) if llm and asked else None,
         "resets": sum(t.reset for t in timings),
-    }
-
-
-def _blas_threads() -> list[dict[str, Any]]:
-    """Threads of each BLAS numpy uses: on a busy machine a multi-threaded BLAS makes the
-    router's small matrix products far slower, so the figures mean little without it."""
-    return [
-        {"api": info.get("internal_api"), "threads": info.get("num_threads")} for info in threadpool_info()
-    ]
-
-
-def machine() -> dict[str, Any]:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return {
-        "blas": _blas_threads(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(affinity(0)) if affinity else os.cpu_count(),
-        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "python": platform.python_version(),
-        "system": platform.system(),
     }
 
 

@@ -23,15 +23,14 @@ Figures depend on the machine; its CPU count is reported with them.
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evals.search import QUERIES_PATH, load_queries, percentile, search_stack
+from evals.measure import machine, percentile
+from evals.search import QUERIES_PATH, load_queries, search_stack
 from rag.documents import SearchFilters
 from rag.query import parse_query
 
@@ -130,7 +129,7 @@ def run(*, queries: int = 200, limit_products: int | None = None, warmup: int = 
             "warmup": len(warm),
             "semantic_ready": ready,
             "index_seconds": round(stack.index_seconds, 1),
-            "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
+            "machine": machine(),
             "results": results,
             "targets": {"search_ms_p99": SEARCH_P99_TARGET_MS, "vector_top10_ms_p99": VECTOR_P99_TARGET_MS},
             "pass": all(r["pass"] is not False for r in results.values()),

@@ -36,8 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
+from evals.measure import percentile
 from evals.settings import embedded_settings
 from rag.documents import FACET_FIELDS, SearchMode
 
@@ -249,10 +248,6 @@ def recall(ranked_ids: Sequence[str], relevant: set[str], k: int = RECALL_AT) ->
         return 0.0
     found = sum(1 for pid in ranked_ids[:k] if pid in relevant)
     return found / min(len(relevant), k)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 2) if values else None
 
 
 # --- the stack -------------------------------------------------------------------------------
