@@ -10,7 +10,6 @@ turn is escalated or clarified.
 from __future__ import annotations
 
 import itertools
-import statistics
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from agent.intents import Intent
 from agent.router import INTENT_DATA_DIR, IntentClassifier, load_examples, read_jsonl
+from evals.measure import percentile
 from rag.embeddings import default_encoder
 
 
@@ -77,8 +77,8 @@ def run(split: str = "dev", data_dir: Path = INTENT_DATA_DIR) -> dict[str, Any]:
             4,
         ),
         "top_confusions": confusions,
-        "latency_ms_p50": round(statistics.median(latencies), 3),
-        "latency_ms_p99": round(float(np.percentile(latencies, 99)), 3),
+        "latency_ms_p50": percentile(latencies, 50, digits=3),
+        "latency_ms_p99": percentile(latencies, 99, digits=3),
         "train_seconds": round(train_seconds, 2),
     }
     multi_path = data_dir / "multi.jsonl"
