@@ -279,3 +279,50 @@ class WebhookDelivery(Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- sizing --------------------------------------------------------------------------------------
+
+
+class SizeChart(Base):
+    """A size chart entered by an administrator: a brand's own, or an override of a house default.
+
+    The chart itself (rows of body-measurement ranges) is one JSON document validated by
+    ``tools.sizing.charts.SizeChart``; the columns are what it is looked up by.
+    """
+
+    __tablename__ = "size_charts"
+    __table_args__ = (UniqueConstraint("brand_key", "department", "garment_group", "size_system"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: Lower-cased, trimmed brand; "" for an override of the house default.
+    brand_key: Mapped[str] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(String(16))
+    garment_group: Mapped[str] = mapped_column(String(16))
+    size_system: Mapped[str] = mapped_column(String(16))
+    chart: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The administrator who saved it (no foreign key: the chart outlives the account).
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class FitFeedback(Base):
+    """How a size of a product fitted a person, as they said ("too small", "fits", "too big")."""
+
+    __tablename__ = "fit_feedback"
+    __table_args__ = (
+        Index("ix_fit_feedback_product_size", "product_id", "size"),
+        CheckConstraint("fit IN ('small', 'fit', 'large')", name="fit_label"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    size: Mapped[str] = mapped_column(String(32))
+    #: "small", "fit" or "large".
+    fit: Mapped[str] = mapped_column(String(8))
+    #: The size's nominal key girth minus the person's, in cm, when a chart and a measurement existed.
+    offset_cm: Mapped[float | None] = mapped_column(Float, default=None)
+    garment_group: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

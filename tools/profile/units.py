@@ -74,6 +74,11 @@ def shoe_to_eu(value: float, system: ShoeSizeSystem) -> float:
     return round(eu * 2) / 2
 
 
+def foot_length_cm(eu: float) -> float:
+    """The foot an EU size is made for: the last minus the usual allowance."""
+    return _eu_to_last_cm(eu) - LAST_ALLOWANCE_CM
+
+
 def eu_to_shoe(eu: float, system: ShoeSizeSystem) -> float:
     """Convert an EU size to another system, rounded to the nearest half size (CN: 5 mm)."""
     if system == ShoeSizeSystem.eu:

@@ -1,0 +1,1 @@
+"""Size and fit: size charts, a fit model trained on RentTheRunway feedback, size advice."""
