@@ -178,6 +178,18 @@ class CatalogSettings(BaseModel):
     max_price: Annotated[float, Field(gt=0)] = 1_000_000.0
 
 
+class SizingSettings(BaseModel):
+    """Size charts and the fit model."""
+
+    #: Trained fit models, one folder per version (``python -m tools.sizing train`` writes them).
+    #: Outside the repository: the model is derived from research-only data and is rebuilt, not shipped.
+    model_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "models" / "sizing"
+    )
+    #: A version to load instead of the newest one in ``model_dir`` (pins a deployment).
+    model_version: str | None = None
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -288,6 +300,7 @@ class Settings(BaseSettings):
     agent: AgentSettings = AgentSettings()
     search: SearchSettings = SearchSettings()
     catalog: CatalogSettings = CatalogSettings()
+    sizing: SizingSettings = SizingSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""

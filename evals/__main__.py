@@ -56,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         "--limit-products", type=_positive, default=None, help="load only the first N catalog products"
     )
     bench_search.add_argument("--warmup", type=_not_negative, default=20, help="unmeasured queries first")
+    sizing = suites.add_parser(
+        "sizing", help="fit model vs baselines on RentTheRunway: AUC, accuracy, ECE (validation and test)"
+    )
+    sizing.add_argument("--limit", type=_positive, default=None, help="use only the first N RTR records")
+    sizing.add_argument("--no-baselines", action="store_true", help="score the fit model only")
+    bench_sizing = suites.add_parser(
+        "bench-sizing", help="fit model latency p50/p99 per product (one call with all its sizes)"
+    )
+    bench_sizing.add_argument("--products", type=_positive, default=1000, help="measured products")
+    bench_sizing.add_argument("--warmup", type=_not_negative, default=50, help="unmeasured products first")
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -103,6 +113,25 @@ def main(argv: list[str] | None = None) -> int:
             queries=args.queries, limit_products=args.limit_products, warmup=args.warmup
         )
         sys.stdout.write(bench_search_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
+    if args.suite == "sizing":
+        import logging
+
+        from evals.sizing import run as sizing_run
+        from evals.sizing import table as sizing_table
+
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        result = sizing_run(limit=args.limit, baselines=not args.no_baselines)
+        sys.stdout.write(sizing_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
+    if args.suite == "bench-sizing":
+        from evals.bench_sizing import run as bench_sizing_run
+        from evals.bench_sizing import table as bench_sizing_table
+
+        result = bench_sizing_run(products=args.products, warmup=args.warmup)
+        sys.stdout.write(bench_sizing_table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
     return 2  # pragma: no cover - argparse rejects unknown suites

@@ -55,6 +55,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # Tests that need products load a small catalog themselves; the full one takes seconds.
         "catalog": {"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": False},
         "search": {"semantic": False},
+        # No fit model unless a test trains one: the developer's trained model must not leak in.
+        "sizing": {"model_dir": tmp_path / "models" / "sizing"},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
