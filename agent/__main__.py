@@ -294,6 +294,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from tools.catalog.runtime import CatalogBackground, open_catalog
     from tools.profile.service import AccountService, ProfileService
     from tools.registry import ToolServices
+    from tools.sizing.runtime import open_sizing
 
     try:
         settings = Settings()
@@ -317,7 +318,10 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
         catalog = await asyncio.to_thread(open_catalog, settings, stores)
         background = CatalogBackground(catalog, stores, settings)
         background.start()
-        services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog)
+        sizing = await asyncio.to_thread(open_sizing, settings, stores.db)
+        services = ToolServices(
+            accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog, sizing=sizing
+        )
         if settings.llm.provider == "embedded":
             sink.write("  (starting the embedded LLM server…)\n")
             sink.flush()

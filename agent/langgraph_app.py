@@ -29,6 +29,7 @@ from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.registry import ToolServices, default_registry
+from tools.sizing.runtime import open_sizing
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ def _prepare(settings: Settings) -> tuple[Stores, AgentDeps]:
     classifier.route("hello")  # loads the embedding model now, not inside the first run
     deps = AgentDeps(
         registry=default_registry(),
-        services=ToolServices(accounts=accounts, profiles=profiles, catalog=catalog),
+        services=ToolServices(
+            accounts=accounts, profiles=profiles, catalog=catalog, sizing=open_sizing(settings, stores.db)
+        ),
         classifier=classifier,
         llm=None,
         llm_settings=settings.llm,

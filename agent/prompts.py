@@ -16,6 +16,21 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "To suggest a size I need your height and weight, e.g. “170 cm, 60 kg” or “5'7\", 130 lb”.",
         "为了推荐尺码，我需要你的身高和体重，例如“身高170，体重60公斤”。",
     ),
+    "ask_size_product": (
+        "Which product should I size? Search for it first, or give its id, "
+        "e.g. “which size for product 15970”.",
+        "要看哪件商品的尺码？先搜索一下，或者告诉我商品编号，例如“编号15970穿什么码”。",
+    ),
+    "ask_size_product_and_body": (
+        "Which product should I size, and what are your height and weight? "
+        "e.g. “product 15970, 170 cm, 60 kg”.",
+        "要看哪件商品的尺码？也请告诉我你的身高和体重，例如“编号15970，身高170，体重60公斤”。",
+    ),
+    "ask_size_measurements": (
+        "To choose a size of this I need your {what}, e.g. “chest 92 cm” or “170 cm, 60 kg”.",
+        "为了选这件的尺码，我需要你的{what}，例如“胸围92”或“身高170，体重60公斤”。",
+    ),
+    "ask_feedback_size": ("Which size did you have?", "当时穿的是哪个尺码？"),
     "ask_occasion": (
         "What is the occasion, or which kind of piece are you looking for?",
         "是什么场合穿？或者你想找哪一类单品？",
@@ -61,6 +76,23 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "你的档案里还没有身材数据。告诉我身高和体重，我可以帮你记住。",
     ),
     "profile_unreadable": ("I couldn't read your profile: {reason}", "读取档案失败：{reason}"),
+    # sizing: the advice's numbers come from the recommend_size tool's facts
+    "size_advice": ("{facts}.", "{facts}。"),
+    "size_one_size": (
+        "This product comes in one size only, so there is no size to choose.",
+        "这件商品只有均码，不需要选尺码。",
+    ),
+    "size_no_chart": (
+        "I can't tell which size fits this one and won't guess: {reason}.",
+        "这件商品没有可用的尺码表，我没法判断哪个尺码合适，也不想乱猜。",
+    ),
+    "size_implausible": ("{reason}", "这些身材数据好像不对，请再确认一下：{reason}"),
+    "size_unknown": ("{reason}.", "没有这个尺码：{reason}。"),
+    "size_failed": ("I couldn't work out a size: {reason}", "没能给出尺码建议：{reason}"),
+    "fit_feedback_recorded": (
+        "Thanks, {facts}. I'll take it into account the next time you ask about sizes.",
+        "谢谢反馈，{facts}。下次推荐尺码时会参考。",
+    ),
     "measurements_known": ("Your measurements: {facts}.", "你的身材数据：{facts}。"),
     # catalogue, stock and price alerts: numbers come from tool facts, filled into these templates
     "products_found": (

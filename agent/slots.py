@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.profile.schemas import RANGE_KG, RANGE_SHOE_EU, RANGES_CM, Currency, FitPreference, Style
 from tools.profile.units import LengthUnit, ShoeSizeSystem, WeightUnit, shoe_to_eu, to_cm, to_kg
+from tools.sizing.schemas import FitLabel as FitFeedback
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,10 @@ class Slots(_Slot):
     references: list[Reference] = Field(default_factory=list)
     fit_preference: FitPreference | None = None
     styles: list[Style] = Field(default_factory=list)
+    #: How a size turned out ("the M was too tight" -> small), for fit feedback.
+    fit_feedback: FitFeedback | None = None
+    #: Catalog product ids named in the message ("product 15970", "编号15970").
+    product_ids: list[str] = Field(default_factory=list)
 
 
 # --- lexicons --------------------------------------------------------------------------------
@@ -372,6 +377,23 @@ FITS: dict[str, FitPreference | None] = {
     "oversize": FitPreference.loose, "baggy": FitPreference.loose, "roomy": FitPreference.loose,
     "宽松": FitPreference.loose, "宽大": FitPreference.loose, "宽版": FitPreference.loose,
     "阔腿": FitPreference.loose,
+}  # fmt: skip
+
+FIT_FEEDBACK: dict[str, FitFeedback | None] = {
+    "too small": "small", "too tight": "small", "too short": "small", "too snug": "small",
+    "a bit tight": "small", "a little tight": "small", "was tight": "small", "were tight": "small",
+    "was small": "small", "ran small": "small", "runs small": "small", "couldn't zip": "small",
+    "太小": "small", "偏小": "small", "小了": "small", "太紧": "small", "紧了": "small", "有点紧": "small",
+    "穿不上": "small", "太短": "small",
+    "too big": "large", "too large": "large", "too loose": "large", "too long": "large",
+    "too baggy": "large", "was loose": "large", "was big": "large", "ran large": "large",
+    "runs large": "large", "ran big": "large", "runs big": "large",
+    "太大": "large", "偏大": "large", "大了": "large", "太松": "large", "松了": "large", "太长": "large",
+    "有点松": "large", "长大了": None,
+    "fit well": "fit", "fits well": "fit", "fitted well": "fit", "fit perfectly": "fit",
+    "fits perfectly": "fit", "fit great": "fit", "fit fine": "fit", "true to size": "fit",
+    "很合身": "fit", "挺合身": "fit", "正合适": "fit", "刚刚好": "fit", "刚好合适": "fit", "大小合适": "fit",
+    "尺码合适": "fit",
 }  # fmt: skip
 
 CURRENCIES: dict[str, Currency] = {
@@ -1029,6 +1051,11 @@ _SIZE_PATTERNS = (
         rf"(?P<s>{_LETTER}|{_SIZE_WORD})(?![a-z0-9])"
     ),
     re.compile(r"(?<![a-z0-9])(?P<s>xxxl|xxl|xl|[2-6]xl|xxs|xs)(?![a-z0-9])"),
+    # "the M was too tight", "it fit perfectly in S": a bare letter only where nothing else reads
+    re.compile(
+        r"(?<![a-z])(?:the|in|an?)\s+(?P<s>s|m|l)"
+        r"(?=\s+(?:was|were|is|fit|fits|fitted|felt|ran|runs|of|in)(?![a-z])|\s*[.,!?;]|\s*$)"
+    ),
     re.compile(
         r"(?:(?<![a-z])size|尺码|码数)\s*(?:[:：=]|(?<![a-z])is(?![a-z])|是)?\s*"
         r"(?P<n>(?<![0-9.])[0-9]{1,2}(?:\.5)?)(?![0-9]|\.[0-9])"
@@ -1237,6 +1264,12 @@ _SEASON_LEXICON = _Lexicon(SEASONS)
 _WEATHER_LEXICON = _Lexicon(WEATHER)
 _STYLE_LEXICON = _Lexicon(STYLES)
 _FIT_LEXICON = _Lexicon(FITS)
+_FIT_FEEDBACK_LEXICON = _Lexicon(FIT_FEEDBACK)
+#: "product 15970", "id: 15970", "编号15970", "商品 15970": catalog ids are 3-10 digits.
+_PRODUCT_ID = re.compile(
+    r"(?:(?<![a-z])(?:product|item|id|sku)(?:\s*(?:id|no\.?|number))?|编号|商品号|商品|货号)"
+    r"\s*[:：#]?\s*(?P<id>(?<![0-9])[0-9]{3,10})(?![0-9])"
+)
 
 _NEGATION = re.compile(
     r"(?:不要|不想要|不想|不喜欢|不穿|别|讨厌|避开|除了|排除|拒绝"
@@ -1286,9 +1319,19 @@ def _colour_hits(text: str) -> list[tuple[int, int, str]]:
 # --- entry point -----------------------------------------------------------------------------
 
 
+def _extract_product_ids(t: _Text) -> list[str]:
+    ids: list[str] = []
+    for match in _PRODUCT_ID.finditer(t.norm):
+        if t.free(match.start(), match.end()):
+            t.take(match.start(), match.end())
+            ids.append(match.group("id"))
+    return _unique(ids)
+
+
 def _extract(text: str) -> Slots:
     t = _Text(text[:MAX_CHARS])
     found = _Found()
+    product_ids = _extract_product_ids(t)
     _extract_measurements(t, found)
     _extract_threshold_drop(t, found)
     _extract_budget(t, found)
@@ -1298,6 +1341,7 @@ def _extract(text: str) -> Slots:
 
     colours = _with_negation(norm, _colour_hits(norm))
     fits = [v for v, negated in _with_negation(norm, _FIT_LEXICON.scan(norm)) if not negated]
+    feedback = [v for _, _, v in _FIT_FEEDBACK_LEXICON.scan(norm)]
     styles = [v for v, negated in _with_negation(norm, _STYLE_LEXICON.scan(norm)) if not negated]
     # "Weekend" or "daily" is background; a specific occasion in the same message is what matters.
     occasions = sorted(_OCCASION_LEXICON.scan(norm), key=lambda hit: hit[2] == Occasion.casual)
@@ -1317,6 +1361,8 @@ def _extract(text: str) -> Slots:
         references=references,
         fit_preference=fits[0] if fits else None,
         styles=_unique(styles),
+        fit_feedback=feedback[0] if feedback else None,
+        product_ids=product_ids,
     )
 
 

@@ -27,6 +27,7 @@ from tools.catalog.store import CatalogStore
 from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role, UserRead
 from tools.profile.service import AccountService, NotFound, ProfileService
+from tools.sizing.service import SizingService
 
 API_PREFIX = "/api/v1"
 TOKEN_URL = f"{API_PREFIX}/auth/token"
@@ -74,6 +75,11 @@ def _catalog(connection: HTTPConnection) -> CatalogStore:
     return catalog
 
 
+def _sizing(connection: HTTPConnection) -> SizingService:
+    sizing: SizingService = connection.app.state.sizing
+    return sizing
+
+
 def _webhook(connection: HTTPConnection) -> WebhookProcessor:
     webhook: WebhookProcessor = connection.app.state.webhook
     return webhook
@@ -88,6 +94,7 @@ ChatDep = Annotated[ChatService, Depends(_chat)]
 TurnsDep = Annotated[TurnRunner, Depends(_turns)]
 CatalogDep = Annotated[CatalogStore, Depends(_catalog)]
 WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
+SizingDep = Annotated[SizingService, Depends(_sizing)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agent.service import HandoffConflict, SessionNotFound
 from core.logging import request_id_var
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
+from tools.sizing.service import SizingError
 
 PROBLEM_JSON = "application/problem+json"
 SESSION_NOT_FOUND = "no such chat session (it may have expired)"
@@ -96,9 +97,16 @@ async def _handoff_conflict(request: Request, exc: Exception) -> JSONResponse:
     return problem(409, str(exc), instance=request.url.path)
 
 
+async def _sizing_error(request: Request, exc: Exception) -> JSONResponse:
+    """Advice the service declined to guess: ``code`` says why and ``missing`` what would fix it."""
+    assert isinstance(exc, SizingError)
+    return problem(422, str(exc), instance=request.url.path, code=exc.code, missing=exc.missing)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
     app.add_exception_handler(AccountError, _account_error)
     app.add_exception_handler(SessionNotFound, _session_not_found)
     app.add_exception_handler(HandoffConflict, _handoff_conflict)
+    app.add_exception_handler(SizingError, _sizing_error)

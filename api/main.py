@@ -22,7 +22,7 @@ from agent.service import ChatService
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.middleware import Metrics, RequestContextMiddleware
-from api.routers import alerts, auth, catalog, chat, health, profiles, support, users
+from api.routers import alerts, auth, catalog, chat, health, profiles, sizing, support, users
 from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
@@ -34,6 +34,7 @@ from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.registry import ToolServices
+from tools.sizing.runtime import open_sizing
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background = CatalogBackground(catalog, stores, settings)
             background.start()
             stack.push_async_callback(run_in_threadpool, background.stop)
-            services = ToolServices(accounts=accounts, profiles=profiles, catalog=catalog)
+            sizing_service = await run_in_threadpool(open_sizing, settings, stores.db)
+            app.state.sizing = sizing_service
+            services = ToolServices(
+                accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing_service
+            )
             chat_service = await stack.enter_async_context(open_agent(settings, stores.db, services))
             app.state.chat = chat_service
             turns = TurnRunner()
@@ -167,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         support.router,
         catalog.router,
         alerts.router,
+        sizing.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -10,6 +10,8 @@ from tools.catalog.store import CatalogStore
 from tools.catalog.tools import CATALOG_TOOLS
 from tools.profile.service import AccountService, ProfileService
 from tools.profile.tools import PROFILE_TOOLS
+from tools.sizing.service import SizingService
+from tools.sizing.tools import SIZING_TOOLS
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class ToolServices:
     profiles: ProfileService
     #: None where the catalog is not loaded (some CLI and test set-ups); its tools then say so.
     catalog: CatalogStore | None = None
+    #: None where sizing is not set up; its tools then say so.
+    sizing: SizingService | None = None
 
 
 class ToolRegistry:
@@ -48,4 +52,4 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS))
+    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS))

@@ -56,6 +56,11 @@ def _answers(pending: Pending, slots: Slots) -> bool:
     found = {
         "height": slots.measurements.height is not None,
         "weight": slots.measurements.weight is not None,
+        "chest": slots.measurements.chest is not None,
+        "waist": slots.measurements.waist is not None,
+        "hips": slots.measurements.hips is not None,
+        "shoe_size": slots.measurements.shoe_size is not None,
+        "sizes": bool(slots.sizes),
         "occasion": bool(slots.occasion or slots.categories or slots.season or slots.weather or slots.styles),
         "categories": bool(slots.categories or slots.colours or slots.styles),
         "product": bool(slots.references or slots.categories),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from starlette.testclient import WebSocketTestSession
 
 from api.main import create_app
 from core.config import Settings
-from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, make_settings
+from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
 
 API = "/api/v1"
 
@@ -68,6 +69,32 @@ def new_user(client: TestClient, admin: Session) -> Callable[..., Session]:
         return sign_in(client, email, "password-123")
 
     return make
+
+
+# --- a shop: the first 300 products of the shipped catalog --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("shop"),
+        catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300},
+    )
+    yield from build_client(settings)
+
+
+@pytest.fixture(scope="module")
+def shop_admin(shop: TestClient) -> Session:
+    return sign_in(shop, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def shopper(shop: TestClient, shop_admin: Session) -> Session:
+    """A new customer account per test, so one test's alerts or feedback never show in another's."""
+    email = f"shopper-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": "password-123", "role": "user"}
+    assert shop.post(f"{API}/users", json=body, headers=shop_admin.headers).status_code == 201
+    return sign_in(shop, email, "password-123")
 
 
 # --- chat -------------------------------------------------------------------------------------

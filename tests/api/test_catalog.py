@@ -12,42 +12,20 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import API, Session, build_client, sign_in
-from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
+from tests.api.conftest import API, Session, sign_in
+from tests.conftest import TEST_WEBHOOK_SECRET
 
 pytestmark = pytest.mark.unit
 
 #: The first product of the shipped catalog (a navy blue Turtle shirt) and one with a real photo.
 SHIRT = "15970"
 WITH_PHOTO = "2288"
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(
-        tmp_path_factory.mktemp("shop"),
-        catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300},
-    )
-    yield from build_client(settings)
-
-
-@pytest.fixture(scope="module")
-def shop_admin(shop: TestClient) -> Session:
-    return sign_in(shop, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
-
-
-@pytest.fixture
-def shopper(shop: TestClient, shop_admin: Session) -> Session:
-    email = f"shopper-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "password": "password-123", "role": "user"}
-    assert shop.post(f"{API}/users", json=body, headers=shop_admin.headers).status_code == 201
-    return sign_in(shop, email, "password-123")
 
 
 def signed(
