@@ -667,3 +667,45 @@ def test_property_never_raises_and_stays_in_range(text: str) -> None:
 @given(text=st.text(alphabet=st.characters(categories=["Cs", "Co", "So", "Lo", "Nd", "Zs"])))
 def test_property_any_unicode(text: str) -> None:
     _assert_within_ranges(_extract(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "fit", "size"),
+    [
+        ("the M was too tight", "small", "M"),
+        ("an L was too big for me", "large", "L"),
+        ("it fit perfectly in S", "fit", "S"),
+        ("那条裙子M码偏小", "small", "M"),
+        ("L码太大了", "large", "L"),
+        ("S码很合身", "fit", "S"),
+    ],
+)
+def test_fit_feedback(text: str, fit: str, size: str) -> None:
+    slots = extract_slots(text)
+    assert slots.fit_feedback == fit
+    assert slots.sizes == [size]
+
+
+@pytest.mark.parametrize("text", ["I like a tight fit", "my son has grown up (长大了)", "a large coffee"])
+def test_not_fit_feedback(text: str) -> None:
+    assert extract_slots(text).fit_feedback is None
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("which size of product 15970?", ["15970"]),
+        ("编号15970穿什么码", ["15970"]),
+        ("商品 2288 和 id: 39386", ["2288", "39386"]),
+        ("item #1234", ["1234"]),
+    ],
+)
+def test_product_ids(text: str, ids: list[str]) -> None:
+    assert extract_slots(text).product_ids == ids
+
+
+def test_a_product_id_is_not_a_height() -> None:
+    slots = extract_slots("product 160, I am 170 cm")
+    assert slots.product_ids == ["160"]
+    assert slots.measurements.height is not None
+    assert slots.measurements.height.value == 170
