@@ -186,9 +186,10 @@ def advice_facts(context: ToolContext, advice: SizeAdvice) -> list[str]:
             "no_model" if advice.model_version is None and advice.group != "shoes" else "not_model_group",
         )
         facts.append(_say(context, "chart_only", why=why))
+    # The key girth always; other dimensions only when measured (estimates of them add length, not reasons).
     key = next((b for b in advice.body if b.dimension == advice.key_dimension), None)
     shown = [key] if key is not None else []
-    shown += [b for b in advice.body if b is not key]
+    shown += [b for b in advice.body if b is not key and not b.estimated]
     for value in shown:
         facts.append(_body_fact(context, value))
         ranged = _range_fact(context, best, value.dimension)

@@ -165,12 +165,17 @@ def _offer_to_remember(
     status: OutcomeStatus,
 ) -> Handled:
     new, _ = _new_measurements(turn, stated)
-    if not new:
+    if not new or _profile_update_planned(turn):
         return Handled(outcome=turn.outcome(step, status, lines, facts=facts))
     # Measurements stated in chat become long-term memory only with the person's yes.
     offer = propose(step, turn, {"measurements": new})
     outcome = turn.outcome(step, status, [*lines, *offer.outcome.lines], facts=facts)
     return Handled(outcome=outcome, pending=offer.pending)
+
+
+def _profile_update_planned(turn: Turn) -> bool:
+    """A profile step in the same message asks about saving already; asking twice would repeat it."""
+    return any(step.get("intent") == "profile_update" for step in turn.state.get("plan") or [])
 
 
 def _which_product(step: Step, turn: Turn) -> Handled:

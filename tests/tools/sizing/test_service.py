@@ -1,22 +1,24 @@
 """SizingService on SQLite and PostgreSQL: advice from charts, measurements and feedback, and refusals.
 
-The fit model is replaced by a small deterministic one here (a logistic link on the
-offset and the feedback rates), because these tests are about the service's rules:
-which sizes are scored, how the runner-up and preference are chosen, what feedback
-is stored and read back. The trained model has its own tests (test_model.py) and
-one end-to-end test below uses it.
+Most tests replace the fit model with a small deterministic one (a logistic link on
+the offset and the feedback rates), because they are about the service's rules:
+which sizes are scored, how the lean, runner-up and preference are chosen, what
+feedback is stored and read back. The trained model has its own tests
+(test_model.py); the last test here runs the service on a model trained on a
+RentTheRunway sample.
 """
 
 from __future__ import annotations
 
 import pytest
-from tools.sizing.chartbook import ChartBook
 
 from storage.sql import Database
 from tests.tools.sizing.fakes import LogisticFitModel
 from tools.catalog.schemas import ProductDetail
 from tools.catalog.service import CatalogService
 from tools.profile.schemas import Department, FitPreference
+from tools.sizing.chartbook import ChartBook
+from tools.sizing.model import FitModel
 from tools.sizing.service import Body, SizingError, SizingService
 
 
@@ -169,3 +171,30 @@ def test_without_a_model_the_chart_answers_and_says_so(
     assert advice.recommended.p_fit is None
     low, high = advice.recommended.chart["chest"]
     assert low <= 88.0 <= high
+
+
+def test_with_the_trained_model_reports_of_too_small_move_the_advice_up(
+    database: Database, womens_top: ProductDetail, user_id: str, small_model: FitModel
+) -> None:
+    service = SizingService(database, ChartBook(database), small_model)
+    body = _body(chest=88.0, height=165, weight=58)
+    before = service.recommend(user_id, womens_top, body)
+    assert before.method == "model"
+    assert before.model_version == small_model.version
+    for option in before.sizes:
+        assert option.p_small is not None
+        assert option.p_fit is not None
+        assert option.p_large is not None
+        assert abs(option.p_small + option.p_fit + option.p_large - 1) < 1e-3
+    assert before.confidence is not None
+    assert 0 < before.confidence < 1
+    for _ in range(3):
+        service.record_feedback(user_id, womens_top, before.recommended.size, "small", body)
+    after = service.recommend(user_id, womens_top, body)
+    same_before = next(o for o in before.sizes if o.size == before.recommended.size)
+    same_after = next(o for o in after.sizes if o.size == before.recommended.size)
+    assert same_after.p_small is not None
+    assert same_before.p_small is not None
+    assert same_after.p_small > same_before.p_small
+    order = [o.size for o in after.sizes]
+    assert order.index(after.recommended.size) >= order.index(before.recommended.size)
