@@ -250,6 +250,71 @@ def _missing_for(chart: SizeChart) -> list[str]:
     return [chart.key, "height", "weight"]
 
 
+def _options(chart: SizeChart, detail: ProductDetail, body_cm: float) -> list[SizeOption]:
+    """The sizes the product sells that the chart lists, small to large, with their offsets."""
+    stock = {sku.size: sku.stock for sku in detail.skus}
+    options: list[SizeOption] = []
+    for row in chart.sizes:
+        sold = next((s for s in stock if chart.row(s) is row), None)
+        if sold is None:
+            continue
+        midpoint = chart.midpoint(row.label, chart.key)
+        assert midpoint is not None  # every row of a validated chart has the key dimension
+        options.append(
+            SizeOption(
+                size=sold,
+                offset_cm=round(midpoint - body_cm, 2),
+                chart=dict(row.body),
+                in_stock=stock[sold] > 0,
+                quantity=stock[sold],
+            )
+        )
+    if not options:
+        raise SizingError(
+            "no_chart",
+            f"the size chart for {detail.product.name} does not list its sizes ({', '.join(stock)})",
+            missing=["size_chart"],
+        )
+    return options
+
+
+@dataclass(frozen=True)
+class _Choice:
+    chosen: int
+    runner: int | None
+    lean: Literal["runs_small", "runs_large"] | None = None
+    preference: FitPreference | None = None
+
+
+def _choose(options: Sequence[SizeOption], preference: FitPreference | None) -> _Choice:
+    """The chart's size (nearest midpoint), moved one size by a clear model lean or, between two
+    sizes, by the person's preferred fit; the runner-up is the other of the two sizes in play."""
+    nearest = min(range(len(options)), key=lambda i: abs(options[i].offset_cm or 0.0))
+    centre = options[nearest]
+    offset = centre.offset_cm or 0.0
+    larger = nearest + 1 if nearest + 1 < len(options) else None
+    smaller = nearest - 1 if nearest > 0 else None
+    moved: _Choice | None = None
+    if centre.p_small is not None and centre.p_large is not None:
+        if centre.p_small - centre.p_large >= LEAN_SHIFT and larger is not None:
+            moved = _Choice(larger, nearest, lean="runs_small")
+        elif centre.p_large - centre.p_small >= LEAN_SHIFT and smaller is not None:
+            moved = _Choice(smaller, nearest, lean="runs_large")
+    if moved is None and preference in (FitPreference.loose, FitPreference.slim):
+        # "Between two sizes": the body in the outer quarter of its size, towards the neighbour.
+        quarter = _step(options, nearest) / 4
+        if preference == FitPreference.loose and larger is not None and -offset >= quarter:
+            moved = _Choice(larger, nearest, preference=FitPreference.loose)
+        elif preference == FitPreference.slim and smaller is not None and offset >= quarter:
+            moved = _Choice(smaller, nearest, preference=FitPreference.slim)
+    if moved is not None:
+        return moved
+    # The neighbour on the side the body leans towards: a garment smaller than the body at this
+    # size's midpoint makes the larger size the alternative.
+    toward, away = (larger, smaller) if offset <= 0 else (smaller, larger)
+    return _Choice(nearest, toward if toward is not None else away)
+
+
 def _step(options: Sequence[SizeOption], index: int) -> float:
     """The key girth between this size and its neighbour, cm (how far one size moves the garment)."""
     here = options[index].offset_cm or 0.0
@@ -406,30 +471,7 @@ class SizingService:
                 + ("" if chart.key in ("foot_length", "height") else ", or your height and weight"),
                 missing=_missing_for(chart),
             )
-        stock = {sku.size: sku.stock for sku in detail.skus}
-        options: list[SizeOption] = []
-        for row in chart.sizes:
-            sold = next((s for s in stock if chart.row(s) is row), None)
-            if sold is None:
-                continue
-            midpoint = chart.midpoint(row.label, chart.key)
-            assert midpoint is not None  # every row of a validated chart has the key dimension
-            options.append(
-                SizeOption(
-                    size=sold,
-                    offset_cm=round(midpoint - key_body.value_cm, 2),
-                    chart=dict(row.body),
-                    in_stock=stock[sold] > 0,
-                    quantity=stock[sold],
-                )
-            )
-        if not options:
-            sizes = ", ".join(stock)
-            raise SizingError(
-                "no_chart",
-                f"the size chart for {detail.product.name} does not list its sizes ({sizes})",
-                missing=["size_chart"],
-            )
+        options = _options(chart, detail, key_body.value_cm)
         group = chart.group
         person = self._stats(self._feedback(user_id=user_id))
         on_product = self._feedback(product_id=detail.product.id)
@@ -455,42 +497,12 @@ class SizingService:
             probabilities = self.model.predict_proba(queries)
             for option, p in zip(options, probabilities, strict=True):
                 option.p_small, option.p_fit, option.p_large = (round(float(v), 4) for v in p)
-        # ``options`` follow the chart from small to large; the chart's pick is the nearest midpoint.
-        nearest = min(range(len(options)), key=lambda i: abs(options[i].offset_cm or 0.0))
-        chosen, lean = nearest, None
-        centre = options[nearest]
-        if use_model and centre.p_small is not None and centre.p_large is not None:
-            if centre.p_small - centre.p_large >= LEAN_SHIFT and nearest + 1 < len(options):
-                chosen, lean = nearest + 1, "runs_small"
-            elif centre.p_large - centre.p_small >= LEAN_SHIFT and nearest > 0:
-                chosen, lean = nearest - 1, "runs_large"
-        preference_applied: FitPreference | None = None
-        if lean is None and body.fit_preference in (FitPreference.loose, FitPreference.slim):
-            # Between two sizes (the body in the outer quarter of its size, towards the neighbour)
-            # the person's preferred fit decides.
-            step = _step(options, nearest)
-            offset = centre.offset_cm or 0.0
-            if (
-                body.fit_preference == FitPreference.loose
-                and nearest + 1 < len(options)
-                and -offset >= step / 4
-            ):
-                chosen, preference_applied = nearest + 1, FitPreference.loose
-            elif body.fit_preference == FitPreference.slim and nearest > 0 and offset >= step / 4:
-                chosen, preference_applied = nearest - 1, FitPreference.slim
-        best = options[chosen]
-        if chosen != nearest:
-            runner_index: int | None = nearest
-        else:
-            # The neighbour on the side the body leans towards: a garment smaller than the body
-            # at this size's midpoint makes the larger size the alternative.
-            toward = nearest + 1 if (best.offset_cm or 0.0) <= 0 else nearest - 1
-            alternatives = [i for i in (toward, 2 * nearest - toward) if 0 <= i < len(options)]
-            runner_index = alternatives[0] if alternatives else None
-        runner = options[runner_index] if runner_index is not None else None
+        choice = _choose(options, body.fit_preference)
+        best = options[choice.chosen]
+        runner = options[choice.runner] if choice.runner is not None else None
         direction: Literal["larger", "smaller"] | None = None
-        if runner_index is not None:
-            direction = "larger" if runner_index > chosen else "smaller"
+        if choice.runner is not None:
+            direction = "larger" if choice.runner > choice.chosen else "smaller"
         confidence = best.p_fit if use_model else None
         label: Literal["high", "medium", "low"] | None = None
         if confidence is not None:
@@ -516,6 +528,6 @@ class SizingService:
             body=[known[d] for d in known if any(d in o.chart for o in options)],
             person_feedback=FeedbackSummary.of(person),
             product_feedback=FeedbackSummary.of(product_stats),
-            preference_applied=preference_applied,
-            lean=lean,
+            preference_applied=choice.preference,
+            lean=choice.lean,
         )

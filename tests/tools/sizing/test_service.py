@@ -198,3 +198,20 @@ def test_with_the_trained_model_reports_of_too_small_move_the_advice_up(
     assert same_after.p_small > same_before.p_small
     order = [o.size for o in after.sizes]
     assert order.index(after.recommended.size) >= order.index(before.recommended.size)
+
+
+def test_reports_of_too_large_move_the_advice_down_and_say_why(
+    sizing: SizingService, womens_top: ProductDetail, user_id: str
+) -> None:
+    body = _body(chest=94.0)
+    before = sizing.recommend(user_id, womens_top, body)
+    assert before.lean is None
+    for _ in range(2):
+        sizing.record_feedback(user_id, womens_top, before.recommended.size, "large", body)
+    after = sizing.recommend(user_id, womens_top, body)
+    order = [o.size for o in after.sizes]
+    assert after.lean == "runs_large"
+    assert order.index(after.recommended.size) == order.index(before.recommended.size) - 1
+    assert after.runner_up is not None
+    assert after.runner_up.size == before.recommended.size
+    assert after.runner_up_direction == "larger"
