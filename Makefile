@@ -22,6 +22,14 @@ export UV_LINK_MODE := copy
 
 PYTEST_ARGS ?=
 
+# Research-only datasets (RentTheRunway, ANSUR II, ...) are never in the repository. They sit in
+# shared/datasets beside the checkout; a clone made elsewhere on the same machine finds them at
+# /work/shared. Tests and training that need them skip or stop, saying where they looked, without them.
+IK_RESEARCH_DATA_DIR ?= $(firstword $(realpath $(CURDIR)/../shared/datasets /work/shared/datasets))
+ifneq ($(IK_RESEARCH_DATA_DIR),)
+export IK_RESEARCH_DATA_DIR
+endif
+
 .PHONY: help run install install-dev test check lint typecheck unit sizing-model services-up services-down services-status clean
 
 help:
