@@ -27,8 +27,9 @@ from evals.measure import machine, percentile
 from evals.settings import embedded_settings
 from tools.sizing import rtr
 from tools.sizing.model import FitModel, load_model
+from tools.sizing.paths import SizingPaths
 from tools.sizing.schemas import FitQuery
-from tools.sizing.train import SizingPaths, train_model
+from tools.sizing.train import train_model
 
 P99_TARGET_MS = 5.0
 SIZES_PER_PRODUCT = (5, 8)

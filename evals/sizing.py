@@ -26,7 +26,8 @@ from typing import Any
 
 from tools.sizing import rtr
 from tools.sizing.baselines import fit_logistic, fit_one_lv
-from tools.sizing.train import SizingPaths, matching, scores, train_model
+from tools.sizing.paths import SizingPaths
+from tools.sizing.train import matching, scores, train_model
 
 log = logging.getLogger(__name__)
 

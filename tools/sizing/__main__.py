@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from tools.sizing import rtr
-    from tools.sizing.train import SizingPaths, current
+    from tools.sizing.paths import SizingPaths
+    from tools.sizing.train import current
     from tools.sizing.train import train as train_model
 
     settings = SizingPaths()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from core.config import REPO_ROOT
+from tools.sizing.paths import SizingPaths
 from tools.sizing.priors import FEATURE_SETS
 
 Floats = npt.NDArray[np.float64]
@@ -156,9 +155,7 @@ def fit(ansur_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # The same variable as ``Settings.research_data_dir``, without Settings' start-up checks.
-    research = os.environ.get("IK_RESEARCH_DATA_DIR")
-    default_dir = (Path(research) if research else REPO_ROOT.parent / "shared" / "datasets") / "ansur_ii"
+    default_dir = SizingPaths().research_data_dir / "ansur_ii"
     parser = argparse.ArgumentParser(
         prog="python -m tools.sizing.fit_priors", description=__doc__.split("\n")[0]
     )

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic_settings import BaseSettings
 
-from core.config import Settings, SizingSettings
 from tools.sizing import rtr
 from tools.sizing.model import (
     FEATURE_NAMES,
@@ -60,17 +58,6 @@ class Params:
     n_iter_no_change: int = 20
     prior_weight: float = 3.0
     random_state: int = 0
-
-
-class SizingPaths(BaseSettings):
-    """The two paths training needs, read from the same ``IK_*`` variables and ``.env`` as
-    ``core.config.Settings`` but without its start-up checks: training needs no secrets, and
-    ``Settings`` refuses to load in production with development secrets."""
-
-    model_config = Settings.model_config
-
-    research_data_dir: Path = Settings.model_fields["research_data_dir"].default
-    sizing: SizingSettings = SizingSettings()
 
 
 # --- metrics ----------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from tests.tools.catalog.conftest import (  # noqa: F401 - the catalog's fixture
 )
 from tools.sizing import rtr
 from tools.sizing.model import FitModel
-from tools.sizing.train import SizingPaths, train_model
+from tools.sizing.paths import SizingPaths
+from tools.sizing.train import train_model
 
 SAMPLE = 20_000
 
