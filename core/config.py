@@ -97,11 +97,34 @@ class ObjectSettings(BaseModel):
 
 
 class EventSettings(BaseModel):
-    """Event bus: in-process by default; the Kafka adapter arrives with the infrastructure work."""
+    """Event bus: in-process by default; Kafka when several pods must share events."""
 
-    backend: Literal["memory"] = "memory"
+    backend: Literal["memory", "kafka"] = "memory"
+    #: Kafka brokers, ``host:port[,host:port...]``; required with ``backend=kafka``.
+    bootstrap_servers: str | None = None
+    #: How this process names itself to the brokers (their logs and quotas).
+    client_id: str = "innovation-kun"
+    #: Prepended to every Kafka topic name, for environments sharing one cluster.
+    topic_prefix: str = ""
+    #: Partitions of a topic the bus has to create (existing topics keep theirs).
+    partitions: Annotated[int, Field(ge=1, le=1000)] = 3
     #: How many times a consumer retries a failing event before it goes to the dead-letter topic.
     max_attempts: Annotated[int, Field(ge=1, le=50)] = 5
+
+    @model_validator(mode="after")
+    def _servers_match_backend(self) -> Self:
+        servers = (self.bootstrap_servers or "").strip()
+        if self.backend == "kafka":
+            if not servers:
+                raise ValueError("IK_EVENTS__BOOTSTRAP_SERVERS is required when IK_EVENTS__BACKEND=kafka")
+            for server in servers.split(","):
+                host, _, port = server.strip().rpartition(":")
+                if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                    raise ValueError(
+                        "IK_EVENTS__BOOTSTRAP_SERVERS must be host:port[,host:port...], "
+                        f"got {server.strip()!r}"
+                    )
+        return self
 
 
 class VectorSettings(BaseModel):
@@ -370,10 +393,10 @@ class Settings(BaseSettings):
                     "(for local development set IK_ENVIRONMENT=development)"
                 )
             if self.events.backend == "memory":
-                # No Kafka adapter exists yet, so this cannot be refused; say loudly what it means.
+                # Allowed (nothing yet depends on events crossing pods), but say loudly what it means.
                 warnings.warn(
-                    "IK_EVENTS__BACKEND=memory in production: events stay inside each pod until the "
-                    "Kafka adapter lands",
+                    "IK_EVENTS__BACKEND=memory in production: events stay inside each pod; "
+                    "set IK_EVENTS__BACKEND=kafka and IK_EVENTS__BOOTSTRAP_SERVERS to share them",
                     stacklevel=2,
                 )
             if self.search.backend == "sqlite":

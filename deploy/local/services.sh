@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Local backing services for tests and development: PostgreSQL, Redis, an
-# S3-compatible object store (SeaweedFS) and an Elasticsearch-API search server
-# (OpenSearch), all on 127.0.0.1 on fixed high ports, with data and logs
-# outside the repository.
+# S3-compatible object store (SeaweedFS), an Elasticsearch-API search server
+# (OpenSearch) and a Kafka broker, all on 127.0.0.1 on fixed high ports, with
+# data and logs outside the repository.
 #
 #   deploy/local/services.sh up       start (or reuse) the selected servers
 #   deploy/local/services.sh down     stop the servers this script started
@@ -10,18 +10,20 @@
 #   deploy/local/services.sh env      print `export IK_TEST_*=...` lines
 #
 # Environment:
-#   IK_SERVICES       which servers, default "postgres redis s3 search"
+#   IK_SERVICES       which servers, default "postgres redis s3 search kafka"
 #   IK_SERVICES_DIR   data/logs, default /var/tmp/innovation-kun/services
 #   IK_CACHE_DIR      build cache (Go toolchain caches, weed binary, the
-#                     OpenSearch launcher and its jars),
+#                     OpenSearch launcher and its jars, the Kafka jars),
 #                     default $HOME/.cache/innovation-kun
 #   IK_SERVICES_TIMEOUT  seconds to wait for each server to become healthy
 #                     (default 90; at least 120 for search)
-#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT, IK_SEARCH_PORT
-#                     ports (default 55432, 56379, 59000, 59200); SeaweedFS's
-#                     internal ports are IK_S3_PORT+1 .. +31, OpenSearch's
-#                     node-to-node transport port is IK_SEARCH_PORT+100
+#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT, IK_SEARCH_PORT, IK_KAFKA_PORT
+#                     ports (default 55432, 56379, 59000, 59200, 59092);
+#                     SeaweedFS's internal ports are IK_S3_PORT+1 .. +31,
+#                     OpenSearch's node-to-node transport port is
+#                     IK_SEARCH_PORT+100, Kafka's controller port IK_KAFKA_PORT+1
 #   IK_SEARCH_JAVA    java for the search server (default: java on PATH, 17+)
+#   IK_KAFKA_JAVA     java for the Kafka broker (default: java on PATH, 17+)
 #
 # Usage from a Makefile or shell:
 #   deploy/local/services.sh up && eval "$(deploy/local/services.sh env)"
@@ -31,7 +33,7 @@ set -euo pipefail
 
 SERVICES_DIR=${IK_SERVICES_DIR:-/var/tmp/innovation-kun/services}
 CACHE_DIR=${IK_CACHE_DIR:-${HOME:-/root}/.cache/innovation-kun}
-SELECTED=${IK_SERVICES:-postgres redis s3 search}
+SELECTED=${IK_SERVICES:-postgres redis s3 search kafka}
 TIMEOUT=${IK_SERVICES_TIMEOUT:-90}
 
 PG_PORT=${IK_POSTGRES_PORT:-55432}
@@ -74,6 +76,17 @@ SEARCH_TRANSPORT_PORT=$((SEARCH_PORT + 100))
 SEARCH_JAVA=${IK_SEARCH_JAVA:-java}
 OPENSEARCH_VERSION=2.19.6
 
+# Kafka: one broker in KRaft mode (broker and controller in one process), run
+# from the broker's Maven Central jars (deploy/local/kafka/pom.xml), since no
+# Kafka distribution can be downloaded here. 4.x brokers need Java 17.
+KAFKA_PORT=${IK_KAFKA_PORT:-59092}
+KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
+KAFKA_JAVA=${IK_KAFKA_JAVA:-java}
+KAFKA_VERSION=4.1.1
+# Fixed, so that a data directory formatted once always matches (any 16
+# bytes, base64url without padding).
+KAFKA_CLUSTER_ID=uK4HF70eR_fa4s55bmtVBg
+
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -87,8 +100,8 @@ validate_selection() {
   local s
   for s in $SELECTED; do
     case $s in
-      postgres | redis | s3 | search) ;;
-      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3 search)" ;;
+      postgres | redis | s3 | search | kafka) ;;
+      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3 search kafka)" ;;
     esac
   done
 }
@@ -218,6 +231,12 @@ ensure_packages() {
     elif ! command -v "$SEARCH_JAVA" >/dev/null; then
       missing+=(openjdk-17-jre-headless)
     fi
+  fi
+  if selected kafka; then
+    if kafka_build_needed; then
+      command -v mvn >/dev/null || missing+=(maven)
+    fi
+    command -v "$KAFKA_JAVA" >/dev/null || missing+=(openjdk-17-jre-headless)
   fi
   ((${#missing[@]} == 0)) && return 0
 
@@ -701,6 +720,165 @@ search_down() { stop_pidfile search "$SEARCH_PID" "$SEARCH_MAIN" 30; }
 
 search_health() { search_ready; }
 
+# ------------------------------------------------------------------ kafka ---
+
+KAFKA_DIR=$SERVICES_DIR/kafka
+KAFKA_PID=$KAFKA_DIR/kafka.pid
+KAFKA_LOG=$KAFKA_DIR/kafka.log
+KAFKA_CONF=$KAFKA_DIR/server.properties
+KAFKA_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kafka
+KAFKA_MAIN=kafka.Kafka
+# Fetched once into the cache: every runtime jar in lib/ and a stamp with the
+# checksum of the pom they were resolved from (written last).
+KAFKA_CACHE=$CACHE_DIR/kafka-$KAFKA_VERSION
+KAFKA_LIB=$KAFKA_CACHE/lib
+KAFKA_STAMP=$KAFKA_CACHE/pom.sha256
+
+kafka_pom_sum() { sha256sum <"$KAFKA_SRC/pom.xml" | cut -d' ' -f1; }
+
+kafka_build_needed() {
+  [[ -d $KAFKA_LIB && -f $KAFKA_STAMP ]] || return 0
+  [[ $(<"$KAFKA_STAMP") != "$(kafka_pom_sum)" ]]
+}
+
+# Copy the broker's runtime jars (~45 MB) into the cache; they come from
+# Maven Central through ~/.m2 once, so later rebuilds need no network.
+kafka_build() {
+  kafka_build_needed || return 0
+  command -v mvn >/dev/null || die "kafka: 'mvn' is needed to fetch the Kafka jars (set IK_SERVICES to skip kafka)"
+  local build_log=$KAFKA_CACHE/build.log tmp=$KAFKA_CACHE/tmp start=$SECONDS sum
+  sum=$(kafka_pom_sum)
+  mkdir -p "$KAFKA_CACHE"
+  rm -rf "$tmp"
+  log "kafka: fetching the Kafka $KAFKA_VERSION jars (cold: under a minute; log: $build_log)"
+  if ! mvn -B -q -f "$KAFKA_SRC/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$tmp/lib" >"$build_log" 2>&1 </dev/null 9>&-; then
+    show_log "$build_log"
+    die "kafka: fetching the jars failed (log: $build_log)"
+  fi
+  # Swap the new jars in whole, then write the stamp, so an interrupted fetch
+  # never passes for a finished one.
+  rm -f "$KAFKA_STAMP"
+  rm -rf "$KAFKA_LIB"
+  mv "$tmp/lib" "$KAFKA_LIB"
+  rm -rf "$tmp"
+  echo "$sum" >"$KAFKA_STAMP"
+  log "kafka: fetched $KAFKA_LIB in $((SECONDS - start))s"
+}
+
+# An ApiVersions request (v0, correlation id 1, client id "ik") over bash's
+# /dev/tcp; the answer must carry our correlation id and error code 0. The
+# broker serves clients only once it has caught up with the controller's
+# metadata and is unfenced, so an answer means ready, not just listening.
+kafka_ready() {
+  local out
+  out=$(timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "\x00\x00\x00\x0c\x00\x12\x00\x00\x00\x00\x00\x01\x00\x02ik" >&3
+    head -c 10 <&3 | od -An -tx1' _ "$KAFKA_PORT" 2>/dev/null) || return 1
+  out=${out//[[:space:]]/}
+  [[ ${out:8:12} == 000000010000 ]]
+}
+
+kafka_tcp() { timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$KAFKA_PORT" 2>/dev/null; }
+
+# Written on every start so that a changed setting takes effect. Replication
+# factors are 1 (one broker); the offsets topic gets 3 partitions instead of
+# 50, which a fresh broker would otherwise create on the first group join; no
+# initial rebalance delay, or every new consumer group would wait 3s. Topics
+# are created by the application with their partition count, never
+# implicitly by a produce to a mistyped name.
+kafka_write_config() {
+  cat >"$KAFKA_CONF" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+auto.create.topics.enable=false
+delete.topic.enable=true
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$KAFKA_DIR/log4j2.properties" <<'EOF'
+rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+EOF
+}
+
+# A small fixed heap, as for search: test topics are tiny and the suite runs
+# next to the broker on 2 cores.
+kafka_java_opts() {
+  KAFKA_JAVA_OPTS=(
+    -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+    -Djava.awt.headless=true -Dfile.encoding=UTF-8
+    -Djava.io.tmpdir="$KAFKA_DIR/tmp"
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
+    -Dkafka.logs.dir="$KAFKA_DIR"
+    -cp "$KAFKA_LIB/*"
+  )
+}
+
+# What `kafka-storage.sh format` does, once per data directory, with the fixed
+# cluster id.
+kafka_format() {
+  [[ -f $KAFKA_DIR/data/meta.properties ]] && return 0
+  log "kafka: formatting $KAFKA_DIR/data (cluster id $KAFKA_CLUSTER_ID)"
+  if ! "$KAFKA_JAVA" "${KAFKA_JAVA_OPTS[@]}" kafka.tools.StorageTool format \
+    --cluster-id "$KAFKA_CLUSTER_ID" --config "$KAFKA_CONF" --ignore-formatted \
+    >"$KAFKA_DIR/format.log" 2>&1 </dev/null 9>&-; then
+    show_log "$KAFKA_DIR/format.log"
+    die "kafka: formatting the data directory failed"
+  fi
+}
+
+kafka_up() {
+  if pid_alive "$KAFKA_PID" "$KAFKA_MAIN"; then
+    wait_for kafka "$KAFKA_LOG" "$KAFKA_PID" kafka_ready
+    log "kafka: already running (ours, pid $(<"$KAFKA_PID"))"
+    return 0
+  fi
+  if kafka_tcp; then
+    kafka_ready || die "kafka: port $KAFKA_PORT is taken by something that does not answer Kafka's ApiVersions"
+    log "kafka: reusing the broker already running on 127.0.0.1:$KAFKA_PORT"
+    return 0
+  fi
+  kafka_build
+  command -v "$KAFKA_JAVA" >/dev/null || die "kafka: '$KAFKA_JAVA' not found (set IK_KAFKA_JAVA)"
+  mkdir -p "$KAFKA_DIR/tmp"
+  kafka_write_config
+  kafka_java_opts
+  kafka_format
+  log "kafka: starting Kafka $KAFKA_VERSION (KRaft) on 127.0.0.1:$KAFKA_PORT"
+  # setsid + nohup detach it as for s3.
+  (cd "$KAFKA_DIR" && exec setsid nohup "$KAFKA_JAVA" "${KAFKA_JAVA_OPTS[@]}" "$KAFKA_MAIN" "$KAFKA_CONF" \
+    >>"$KAFKA_LOG" 2>&1 </dev/null 9>&-) &
+  echo $! >"$KAFKA_PID"
+  wait_for kafka "$KAFKA_LOG" "$KAFKA_PID" kafka_ready
+  log "kafka: up on 127.0.0.1:$KAFKA_PORT (pid $(<"$KAFKA_PID"), data $KAFKA_DIR/data)"
+}
+
+# A single combined node shuts down (controlled) in a few seconds on SIGTERM.
+kafka_down() { stop_pidfile kafka "$KAFKA_PID" "$KAFKA_MAIN" 30; }
+
+kafka_health() { kafka_ready; }
+
 # ---------------------------------------------------------------- commands ---
 
 with_lock() {
@@ -721,6 +899,7 @@ cmd_up() {
   selected redis && redis_up
   selected s3 && s3_up
   selected search && search_up
+  selected kafka && kafka_up
   log "all selected services up ($SELECTED) in $((SECONDS - start))s"
 }
 
@@ -728,6 +907,7 @@ cmd_down() {
   with_lock
   # Stops only servers that this script started (by pidfile / data dir);
   # a reused foreign server is left alone.
+  selected kafka && kafka_down
   selected search && search_down
   selected s3 && s3_down
   selected redis && redis_down
@@ -769,6 +949,14 @@ cmd_status() {
       rc=1
     fi
   fi
+  if selected kafka; then
+    if kafka_health; then
+      echo "kafka:    up   127.0.0.1:$KAFKA_PORT ($(pid_alive "$KAFKA_PID" "$KAFKA_MAIN" && echo "ours, Kafka $KAFKA_VERSION pid $(<"$KAFKA_PID")" || echo reused))"
+    else
+      echo "kafka:    down"
+      rc=1
+    fi
+  fi
   return "$rc"
 }
 
@@ -786,6 +974,9 @@ cmd_env() {
   fi
   if selected search && search_health; then
     echo "export IK_TEST_SEARCH_URL=$SEARCH_URL"
+  fi
+  if selected kafka && kafka_health; then
+    echo "export IK_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
   fi
 }
 

@@ -48,11 +48,22 @@ __all__ = [
 
 
 def build_event_bus(settings: Settings) -> EventBus:
-    """The bus ``settings.events.backend`` names (only the in-process one until Kafka arrives).
+    """The bus ``settings.events.backend`` names.
 
-    Consumers take their retry limit from ``settings.events.max_attempts``.
+    Consumers take their retry limit from ``settings.events.max_attempts``. The Kafka
+    adapter is imported only when chosen, so the embedded setup never loads librdkafka.
     """
     config = settings.events
-    if config.backend != "memory":  # pragma: no cover - Literal["memory"] today
-        raise ValueError(f"unsupported event backend {config.backend!r}")
-    return MemoryEventBus()
+    if config.backend == "memory":
+        return MemoryEventBus()
+    if config.backend == "kafka":
+        from storage.events.kafka import KafkaEventBus
+
+        assert config.bootstrap_servers  # the settings validator requires it
+        return KafkaEventBus(
+            config.bootstrap_servers,
+            client_id=config.client_id,
+            topic_prefix=config.topic_prefix,
+            partitions=config.partitions,
+        )
+    raise ValueError(f"unsupported event backend {config.backend!r}")  # pragma: no cover

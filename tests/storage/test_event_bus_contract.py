@@ -1,10 +1,11 @@
 """The ``EventBus`` contract (Kafka semantics), run against every adapter.
 
-Only the in-process bus exists today; a Kafka adapter joins the ``harness``
-params and must pass the same tests. ``expire_leases`` is how a test says "the
-consumer died without committing" (Kafka: its session timed out, or a new consumer
-joined). Polls use ``timeout_s=0`` because the in-process bus delivers synchronously;
-a networked adapter's harness will need a short positive timeout instead.
+The in-process bus and the Kafka one (against a real broker, each test on topics
+of its own prefix) must pass the same tests. ``expire_leases`` is how a test says
+"the consumer died without committing" (Kafka: its session timed out, or a new
+consumer joined). Polls that expect events already published use the harness's
+``wait_s``: 0 for the in-process bus, which delivers synchronously, and a short
+positive timeout for Kafka, whose consumers fetch over the network.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from storage.events import (
     check_topic,
     dead_letter_topic,
 )
+from tests.conftest import require_service
 from tests.storage._support import FakeClock, unique
 
 TOPIC = Topic.USER_BEHAVIOR_EVENTS
@@ -38,14 +40,35 @@ TOPIC = Topic.USER_BEHAVIOR_EVENTS
 class Harness:
     bus: EventBus
     expire_leases: Callable[[], None]
+    #: How long a poll waits for events that are already published.
+    wait_s: float
 
 
-@pytest.fixture(params=[pytest.param("memory", marks=pytest.mark.unit)])
+@pytest.fixture(
+    params=[
+        pytest.param("memory", marks=pytest.mark.unit),
+        pytest.param("kafka", marks=pytest.mark.integration),
+    ]
+)
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     clock = FakeClock()
-    bus = MemoryEventBus(partitions=4, lease_s=30, clock=clock)
-    yield Harness(bus=bus, expire_leases=lambda: clock.advance(31))
-    bus.close()
+    if request.param == "memory":
+        bus = MemoryEventBus(partitions=4, lease_s=30, clock=clock)
+        yield Harness(bus=bus, expire_leases=lambda: clock.advance(31), wait_s=0)
+        bus.close()
+        return
+    bootstrap = require_service("IK_TEST_KAFKA_BOOTSTRAP", "Kafka")
+    from storage.events.kafka import KafkaEventBus
+
+    # Fresh topics per test: groups named "g" in earlier tests (or runs) see nothing of theirs.
+    kafka = KafkaEventBus(
+        bootstrap, topic_prefix=unique("ik-test-") + ".", lease_s=30, clock=clock, session_timeout_ms=6000
+    )
+    try:
+        yield Harness(bus=kafka, expire_leases=lambda: clock.advance(31), wait_s=1.0)
+    finally:
+        kafka.close()
+        kafka.delete_topics()
 
 
 @pytest.fixture
@@ -53,14 +76,21 @@ def bus(harness: Harness) -> EventBus:
     return harness.bus
 
 
+@pytest.fixture
+def wait_s(harness: Harness) -> float:
+    return harness.wait_s
+
+
 def event(key: str = "user-1", n: int = 0, **payload: object) -> Event:
     return Event(type="product.viewed", key=key, payload={"n": n, **payload})
 
 
-def drain(bus: EventBus, topic: str, group: str, *, max_events: int = 100) -> list[Delivered]:
+def drain(
+    bus: EventBus, topic: str, group: str, *, max_events: int = 100, wait_s: float = 0
+) -> list[Delivered]:
     """Poll and commit until nothing is left; returns everything delivered, in delivery order."""
     delivered: list[Delivered] = []
-    while batch := bus.poll(topic, group, max_events=max_events, timeout_s=0):
+    while batch := bus.poll(topic, group, max_events=max_events, timeout_s=wait_s):
         delivered.extend(batch)
         bus.commit(topic, group, batch)
     return delivered
@@ -143,9 +173,9 @@ def test_unknown_topics_are_rejected(bus: EventBus) -> None:
         bus.commit("no-such-topic", "g", [])
 
 
-def test_dead_letter_topics_are_usable(bus: EventBus) -> None:
+def test_dead_letter_topics_are_usable(bus: EventBus, wait_s: float) -> None:
     bus.publish(TOPIC.dead_letter, event())
-    assert len(drain(bus, TOPIC.dead_letter, "ops")) == 1
+    assert len(drain(bus, TOPIC.dead_letter, "ops", wait_s=wait_s)) == 1
 
 
 def test_unserialisable_payloads_fail_at_publish(bus: EventBus) -> None:
@@ -153,37 +183,37 @@ def test_unserialisable_payloads_fail_at_publish(bus: EventBus) -> None:
         bus.publish(TOPIC, Event(type="x", key="k", payload={"when": object()}))
 
 
-def test_topics_are_independent(bus: EventBus) -> None:
+def test_topics_are_independent(bus: EventBus, wait_s: float) -> None:
     bus.publish(Topic.INVENTORY_UPDATES, event())
-    assert bus.poll(Topic.RECOMMENDATION_LOGS, "g", timeout_s=0) == []
-    assert len(drain(bus, Topic.INVENTORY_UPDATES, "g")) == 1
+    assert bus.poll(Topic.RECOMMENDATION_LOGS, "g", timeout_s=wait_s) == []
+    assert len(drain(bus, Topic.INVENTORY_UPDATES, "g", wait_s=wait_s)) == 1
 
 
 # --- delivery ------------------------------------------------------------------------------------------
 
 
-def test_every_group_sees_every_event(bus: EventBus) -> None:
+def test_every_group_sees_every_event(bus: EventBus, wait_s: float) -> None:
     sent = [event(key=f"user-{i % 3}", n=i) for i in range(9)]
     for item in sent:
         bus.publish(TOPIC, item)
     for group in ("recommender", "analytics"):
-        received = drain(bus, TOPIC, group)
+        received = drain(bus, TOPIC, group, wait_s=wait_s)
         assert sorted(d.event.id for d in received) == sorted(e.id for e in sent)
         assert all(d.topic == TOPIC for d in received)
 
 
-def test_a_new_group_starts_from_the_oldest_event(bus: EventBus) -> None:
+def test_a_new_group_starts_from_the_oldest_event(bus: EventBus, wait_s: float) -> None:
     bus.publish(TOPIC, event(n=1))
-    drain(bus, TOPIC, "early")
+    drain(bus, TOPIC, "early", wait_s=wait_s)
     bus.publish(TOPIC, event(n=2))
-    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "late")] == [1, 2]
-    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "early")] == [2]
+    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "late", wait_s=wait_s)] == [1, 2]
+    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "early", wait_s=wait_s)] == [2]
 
 
-def test_delivered_events_equal_the_published_ones(bus: EventBus) -> None:
+def test_delivered_events_equal_the_published_ones(bus: EventBus, wait_s: float) -> None:
     sent = event(sizes=["M"], note="含中文")
     bus.publish(TOPIC, sent)
-    (delivered,) = bus.poll(TOPIC, "g", timeout_s=0)
+    (delivered,) = bus.poll(TOPIC, "g", timeout_s=wait_s)
     assert delivered.event == sent
     assert delivered.offset >= 0
 
@@ -191,43 +221,43 @@ def test_delivered_events_equal_the_published_ones(bus: EventBus) -> None:
 def test_committed_events_are_not_delivered_again(harness: Harness) -> None:
     bus = harness.bus
     bus.publish(TOPIC, event(n=1))
-    drain(bus, TOPIC, "g")
+    drain(bus, TOPIC, "g", wait_s=harness.wait_s)
     harness.expire_leases()
-    assert bus.poll(TOPIC, "g", timeout_s=0) == []
+    assert bus.poll(TOPIC, "g", timeout_s=harness.wait_s) == []
     bus.publish(TOPIC, event(n=2))
-    assert [d.event.payload["n"] for d in bus.poll(TOPIC, "g", timeout_s=0)] == [2]
+    assert [d.event.payload["n"] for d in bus.poll(TOPIC, "g", timeout_s=harness.wait_s)] == [2]
 
 
 def test_uncommitted_events_are_redelivered(harness: Harness) -> None:
     bus = harness.bus
     for i in range(3):
         bus.publish(TOPIC, event(key="same-user", n=i))
-    first = bus.poll(TOPIC, "g", timeout_s=0)
+    first = bus.poll(TOPIC, "g", timeout_s=harness.wait_s)
     assert len(first) == 3
-    assert bus.poll(TOPIC, "g", timeout_s=0) == []  # still leased to the first poller
+    assert bus.poll(TOPIC, "g", timeout_s=harness.wait_s) == []  # still leased to the first poller
     harness.expire_leases()  # ...which died without committing
-    again = bus.poll(TOPIC, "g", timeout_s=0)
+    again = bus.poll(TOPIC, "g", timeout_s=harness.wait_s)
     assert [(d.event.id, d.offset) for d in again] == [(d.event.id, d.offset) for d in first]
     bus.commit(TOPIC, "g", again)
     harness.expire_leases()
-    assert bus.poll(TOPIC, "g", timeout_s=0) == []
+    assert bus.poll(TOPIC, "g", timeout_s=harness.wait_s) == []
 
 
 def test_a_partial_commit_redelivers_only_the_rest(harness: Harness) -> None:
     bus = harness.bus
     for i in range(4):
         bus.publish(TOPIC, event(key="same-user", n=i))
-    batch = bus.poll(TOPIC, "g", timeout_s=0)
+    batch = bus.poll(TOPIC, "g", timeout_s=harness.wait_s)
     bus.commit(TOPIC, "g", batch[:2])
     harness.expire_leases()
-    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "g")] == [2, 3]
+    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "g", wait_s=harness.wait_s)] == [2, 3]
 
 
-def test_events_with_the_same_key_keep_their_order(bus: EventBus) -> None:
+def test_events_with_the_same_key_keep_their_order(bus: EventBus, wait_s: float) -> None:
     keys = [f"user-{i}" for i in range(7)]
     for n in range(70):
         bus.publish(TOPIC, event(key=keys[n % 7], n=n))
-    received = drain(bus, TOPIC, "g", max_events=3)
+    received = drain(bus, TOPIC, "g", max_events=3, wait_s=wait_s)
     assert len(received) == 70
     for key in keys:
         ns = [d.event.payload["n"] for d in received if d.event.key == key]
@@ -253,13 +283,13 @@ def test_poll_times_out_empty(bus: EventBus) -> None:
     assert 0.15 <= time.monotonic() - started < 5
 
 
-def test_poll_and_commit_validate_their_arguments(bus: EventBus) -> None:
+def test_poll_and_commit_validate_their_arguments(bus: EventBus, wait_s: float) -> None:
     with pytest.raises(ValueError, match="max_events"):
         bus.poll(TOPIC, "g", max_events=0, timeout_s=0)
     with pytest.raises(ValueError, match="group"):
         bus.poll(TOPIC, " ", timeout_s=0)
     bus.publish(TOPIC, event())
-    (delivered,) = bus.poll(TOPIC, "g", timeout_s=0)
+    (delivered,) = bus.poll(TOPIC, "g", timeout_s=wait_s)
     with pytest.raises(ValueError, match="cannot commit"):
         bus.commit(Topic.INVENTORY_UPDATES, "g", [delivered])
 
@@ -345,3 +375,36 @@ def test_memory_bus_leases_a_partition_to_one_poller_of_a_group() -> None:
     bus.commit(TOPIC, "workers", second)
     rest = drain(bus, TOPIC, "workers")
     assert len(first) + len(second) + len(rest) == 40
+
+
+@pytest.mark.integration
+def test_kafka_bus_close_wakes_a_waiting_poll() -> None:
+    bootstrap = require_service("IK_TEST_KAFKA_BOOTSTRAP", "Kafka")
+    from storage.events.kafka import KafkaEventBus
+
+    bus = KafkaEventBus(bootstrap, topic_prefix=unique("ik-test-") + ".", session_timeout_ms=6000)
+    try:
+        assert bus.poll(TOPIC, "g", timeout_s=0) == []  # joins the group first
+        timer = threading.Timer(0.3, bus.close)
+        started = time.monotonic()
+        timer.start()
+        assert bus.poll(TOPIC, "g", timeout_s=30) == []
+        timer.join()
+        assert time.monotonic() - started < 10
+    finally:
+        bus.close()
+        bus.delete_topics()
+
+
+@pytest.mark.unit
+def test_kafka_settings_need_bootstrap_servers() -> None:
+    from core.config import EventSettings
+
+    with pytest.raises(ValidationError, match="BOOTSTRAP_SERVERS is required"):
+        EventSettings(backend="kafka")
+    with pytest.raises(ValidationError, match="host:port"):
+        EventSettings(backend="kafka", bootstrap_servers="broker-1:9092,broker-2")
+    assert (
+        EventSettings(backend="kafka", bootstrap_servers="a:9092, b:9093").bootstrap_servers
+        == "a:9092, b:9093"
+    )
