@@ -66,6 +66,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench_sizing.add_argument("--products", type=_positive, default=1000, help="measured products")
     bench_sizing.add_argument("--warmup", type=_not_negative, default=50, help="unmeasured products first")
+    bench_events = suites.add_parser(
+        "bench-events", help="event bus throughput and end-to-end latency (in-process, or a Kafka broker)"
+    )
+    bench_events.add_argument("--events", type=_positive, default=5000, help="events to publish")
+    bench_events.add_argument(
+        "--bootstrap",
+        default=None,
+        help="Kafka bootstrap servers, e.g. 127.0.0.1:59092 (default: in-process)",
+    )
+    scenarios = suites.add_parser(
+        "scenarios", help="whole conversations judged by the end state, k runs each: pass^1 and pass^k"
+    )
+    scenarios.add_argument("--k", type=_positive, default=4, help="runs per task (2..k use paraphrases)")
+    scenarios.add_argument("--only", type=_ids, default=None, help="comma-separated task ids")
+    scenarios.add_argument("--lang", choices=["en", "zh"], default=None, help="only tasks in this language")
+    scenarios.add_argument(
+        "--limit", type=_positive, default=None, help="catalogue products to load (default 2000)"
+    )
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -134,6 +152,23 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(bench_sizing_table(result) + "\n")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
+    if args.suite == "bench-events":
+        from evals.bench_events import run as bench_events_run
+        from evals.bench_events import table as bench_events_table
+
+        result = bench_events_run(events=args.events, bootstrap=args.bootstrap)
+        sys.stdout.write(bench_events_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
+    if args.suite == "scenarios":
+        from evals.scenarios import CATALOG_LIMIT
+        from evals.scenarios import run as scenarios_run
+        from evals.scenarios import table as scenarios_table
+
+        result = scenarios_run(k=args.k, only=args.only, lang=args.lang, limit=args.limit or CATALOG_LIMIT)
+        sys.stdout.write(scenarios_table(result) + "\n")
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return 0
     return 2  # pragma: no cover - argparse rejects unknown suites
 
 
@@ -149,6 +184,13 @@ def _not_negative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
+
+
+def _ids(text: str) -> list[str]:
+    ids = [word.strip() for word in text.split(",") if word.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("name at least one task id")
+    return ids
 
 
 def _modes(text: str) -> list[SearchMode]:

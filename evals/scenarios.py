@@ -1,0 +1,810 @@
+"""``python -m evals scenarios``: whole conversations judged by the state they leave, tau-bench style.
+
+Tasks are data (``evals/data/scenarios/*.jsonl``, one task a line): the person's turns, played by
+a scripted user that may answer the agent's question (a rule keyed to the last reply), the
+profile to seed first, and the gold end state: profile fields, price alerts and fit feedback as
+the stores hold them after the conversation, plus facts the replies must or must not carry.
+A wrong answer that looks fluent fails here, because the check reads the database, not the
+wording.
+
+Every task runs ``k`` times on a fresh embedded stack (a copy of one SQLite catalogue slice
+loaded once, so each run starts from the same state and no run sees another's writes). Run 1
+uses the turns as written; runs 2..k use the paraphrases, so reliability is measured on
+rewordings rather than on one lucky sentence. Reported as in tau-bench (Yao et al., 2024):
+pass^1, the mean success of single runs, and pass^k, the chance that all ``k`` i.i.d. runs of
+a task succeed, estimated per task as C(c, k) / C(n, k) and averaged over tasks.
+
+The LLM responder is off (template replies): the figure is the agent's own logic. An LLM user
+simulator is future work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from math import comb
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evals.measure import percentile
+from evals.settings import embedded_settings
+
+if TYPE_CHECKING:
+    from agent.router import IntentClassifier
+    from core.config import Settings
+    from tools.catalog.store import CatalogStore
+    from tools.sizing.model import FitModel
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "scenarios"
+#: Products loaded for the suite: enough for every scenario's search, fast to load.
+CATALOG_LIMIT = 2000
+TARGET_PASS_1 = 0.90
+TARGET_PASS_K = 0.80
+#: Capabilities the agent has no tool for yet, so no scenario covers them.
+NOT_COVERED = (
+    "wardrobe (add, query, outfits from it)",
+    "virtual try-on",
+    "image generation",
+    "outfit recommendation",
+    "voice",
+    "human support replying after a handoff",
+    "price alerts firing on a later price drop",
+)
+#: The second account's data: it must never appear in the first person's replies.
+OTHER_EMAIL = "bob.other@example.com"
+OTHER_MEASUREMENTS: dict[str, float] = {"height": 187.5, "weight": 93.5, "chest": 111.5}
+
+_NAMED_CHECKS = (
+    "no_invented_prices",
+    "cards_shown",
+    "no_cards",
+    "first_price_quoted",
+    "stock_of_first",
+    "advised_size_is_sold",
+    "handoff",
+    "no_handoff",
+    "no_other_user_data",
+)
+_EXPECT_KEYS = {
+    "profile",
+    "alerts",
+    "fit_feedback",
+    "reply_contains",
+    "reply_matches",
+    "reply_forbids",
+    "last_reply_contains",
+    "tools_called",
+    "tools_not_called",
+    "checks",
+    "cards_price_max",
+}
+_TASK_KEYS = {"id", "lang", "category", "profile", "product", "turns", "paraphrases", "expect", "note"}
+_PRICE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:CNY|元)|[¥￥]\s*(\d+(?:[.,]\d+)?)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_ADVISED = re.compile(r"advised size is ([A-Za-z0-9./]+)|建议(?:选|买|你选)?\s*([A-Za-z0-9./]+)\s*码")
+
+
+# --- tasks as data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Say ``say`` when the agent's last reply contains any of ``contains`` (case-insensitive)."""
+
+    contains: tuple[str, ...]
+    say: str
+
+
+@dataclass(frozen=True)
+class ScriptedTurn:
+    """A user turn that depends on what the agent just said; ``default`` None skips the turn."""
+
+    rules: tuple[Rule, ...]
+    default: str | None
+
+    def answer(self, last_reply: str) -> str | None:
+        low = last_reply.lower()
+        for rule in self.rules:
+            if any(word.lower() in low for word in rule.contains):
+                return rule.say
+        return self.default
+
+
+Turn = str | ScriptedTurn
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    lang: str
+    category: str
+    turns: tuple[Turn, ...]
+    #: Per turn, other wordings of it (empty for a turn without any); run ``r`` ≥ 2 uses the
+    #: ``(r - 2) % n``-th one.
+    paraphrases: tuple[tuple[str, ...], ...]
+    expect: dict[str, Any]
+    profile: dict[str, Any] = field(default_factory=dict)
+    #: Attributes of a catalogue product the runner picks and substitutes for ``{product_id}``.
+    product: dict[str, str] | None = None
+    source: str = ""
+
+    def wording(self, run: int) -> list[Turn]:
+        """The turns of run ``run`` (0-based): as written first, then paraphrased."""
+        out: list[Turn] = []
+        for index, turn in enumerate(self.turns):
+            alternatives = self.paraphrases[index] if index < len(self.paraphrases) else ()
+            if run > 0 and isinstance(turn, str) and alternatives:
+                out.append(alternatives[(run - 1) % len(alternatives)])
+            else:
+                out.append(turn)
+        return out
+
+
+@dataclass(frozen=True)
+class LoadError:
+    source: str
+    message: str
+
+
+def _scripted(data: dict[str, Any]) -> ScriptedTurn:
+    raw_rules = data.get("when")
+    if raw_rules is None:
+        raw_rules = [{k: v for k, v in data.items() if k in ("if_reply_contains", "say")}]
+    rules: list[Rule] = []
+    for raw in raw_rules:
+        contains = raw.get("if_reply_contains")
+        say = raw.get("say")
+        if isinstance(contains, str):
+            contains = [contains]
+        if not isinstance(contains, list) or not contains or not isinstance(say, str) or not say:
+            raise ValueError("a scripted turn needs if_reply_contains (words) and say (text)")
+        rules.append(Rule(tuple(str(c) for c in contains), say))
+    default = data.get("default")
+    if default is not None and not isinstance(default, str):
+        raise ValueError("a scripted turn's default is a text or null")
+    return ScriptedTurn(tuple(rules), default)
+
+
+def parse_scenario(data: Any, source: str = "") -> Scenario:
+    """One task from its JSON object; a ``ValueError`` says what is wrong with it."""
+    if not isinstance(data, dict):
+        raise ValueError("a task is a JSON object")
+    unknown = set(data) - _TASK_KEYS
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)}")
+    for key in ("id", "lang", "category"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise ValueError(f"{key!r} is required (a text)")
+    if data["lang"] not in ("en", "zh"):
+        raise ValueError("lang is en or zh")
+    raw_turns = data.get("turns")
+    if not isinstance(raw_turns, list) or not raw_turns:
+        raise ValueError("'turns' is a non-empty list")
+    turns: list[Turn] = []
+    for raw in raw_turns:
+        if isinstance(raw, str) and raw:
+            turns.append(raw)
+        elif isinstance(raw, dict):
+            turns.append(_scripted(raw))
+        else:
+            raise ValueError("a turn is a text or a scripted rule object")
+    raw_para = data.get("paraphrases") or []
+    if not isinstance(raw_para, list) or len(raw_para) > len(turns):
+        raise ValueError("'paraphrases' is a list with at most one entry per turn")
+    paraphrases: list[tuple[str, ...]] = []
+    for entry in raw_para:
+        if entry is None:
+            paraphrases.append(())
+        elif isinstance(entry, list) and all(isinstance(p, str) and p for p in entry):
+            paraphrases.append(tuple(entry))
+        else:
+            raise ValueError("each paraphrase entry is null or a list of texts")
+    expect = data.get("expect")
+    if not isinstance(expect, dict) or not expect:
+        raise ValueError("'expect' (the gold end state and reply checks) is required")
+    unknown = set(expect) - _EXPECT_KEYS
+    if unknown:
+        raise ValueError(f"unknown expect keys {sorted(unknown)}")
+    for name in expect.get("checks", []):
+        if name not in _NAMED_CHECKS:
+            raise ValueError(f"unknown check {name!r}; known: {', '.join(_NAMED_CHECKS)}")
+    for pattern in expect.get("reply_matches", []):
+        re.compile(pattern)
+    product = data.get("product")
+    if product is not None and not (isinstance(product, dict) and product):
+        raise ValueError("'product' is an object of catalogue attributes")
+    profile = data.get("profile") or {}
+    if profile:
+        from tools.profile.schemas import ProfileUpdate
+
+        ProfileUpdate.model_validate(profile)
+    return Scenario(
+        id=data["id"],
+        lang=data["lang"],
+        category=data["category"],
+        turns=tuple(turns),
+        paraphrases=tuple(paraphrases),
+        expect=expect,
+        profile=profile,
+        product=product,
+        source=source,
+    )
+
+
+def load_scenarios(paths: Iterable[Path]) -> tuple[list[Scenario], list[LoadError]]:
+    """Every good task of the files; a broken line is reported as ``file:line`` and skipped."""
+    scenarios: list[Scenario] = []
+    errors: list[LoadError] = []
+    seen: set[str] = set()
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            source = f"{path}:{number}"
+            try:
+                scenario = parse_scenario(json.loads(line), source)
+                if scenario.id in seen:
+                    raise ValueError(f"duplicate id {scenario.id!r}")
+            except Exception as exc:  # a broken task must not stop the others
+                errors.append(LoadError(source, f"{type(exc).__name__}: {exc}"))
+                continue
+            seen.add(scenario.id)
+            scenarios.append(scenario)
+    return scenarios, errors
+
+
+def default_paths(data_dir: Path = DATA_DIR) -> list[Path]:
+    return sorted(data_dir.glob("*.jsonl"))
+
+
+# --- pass^k ----------------------------------------------------------------------------------------
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """tau-bench's unbiased estimate that ``k`` i.i.d. runs all succeed, from ``c`` of ``n``."""
+    if not 1 <= k <= n:
+        raise ValueError("k must be between 1 and the number of runs")
+    return comb(c, k) / comb(n, k)
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+
+def _plain(value: float) -> str:
+    from tools.profile.tools import plain_number
+
+    return plain_number(value)
+
+
+def invented_prices(replies: Sequence[str], allowed: Iterable[float]) -> list[str]:
+    """Prices in ``replies`` ("419 CNY", "419元", "¥419") that are not one of ``allowed``."""
+    known = {round(float(v), 2) for v in allowed}
+    bad: list[str] = []
+    for reply in replies:
+        for match in _PRICE.finditer(reply):
+            text = (match.group(1) or match.group(2)).replace(",", "")
+            if round(float(text), 2) not in known:
+                bad.append(match.group(0))
+    return bad
+
+
+@dataclass
+class Transcript:
+    """What one run said and did, and what the stores hold afterwards."""
+
+    said: list[str] = field(default_factory=list)
+    replies: list[list[str]] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    handoff: bool = False
+    profile: dict[str, Any] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    feedback: list[dict[str, Any]] = field(default_factory=list)
+    #: Stored SKU prices and sizes of every product shown or named in the run.
+    prices: dict[str, list[float]] = field(default_factory=dict)
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def all_replies(self) -> list[str]:
+        return [text for turn in self.replies for text in turn]
+
+
+def _substitute(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, replacement in names.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, names) for k, v in value.items()}
+    return value
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if (
+        isinstance(expected, float | int)
+        and isinstance(actual, float | int)
+        and not isinstance(expected, bool)
+    ):
+        return abs(float(expected) - float(actual)) < 0.05
+    if isinstance(expected, list) and isinstance(actual, list):
+        return sorted(map(str, expected)) == sorted(map(str, actual))
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return all(_same(v, actual.get(k)) for k, v in expected.items())
+    return bool(expected == actual)
+
+
+def _any_of(entry: str | list[str], text: str) -> bool:
+    options = [entry] if isinstance(entry, str) else entry
+    return any(option.lower() in text.lower() for option in options)
+
+
+def check(expect: dict[str, Any], t: Transcript) -> list[str]:
+    """Every failed check of a run, in words; an empty list is a pass."""
+    failures: list[str] = []
+    text = "\n".join(t.all_replies)
+    last = "\n".join(t.replies[-1]) if t.replies else ""
+    for name, value in expect.get("profile", {}).items():
+        if not _same(value, t.profile.get(name)):
+            failures.append(f"profile.{name} is {t.profile.get(name)!r}, expected {value!r}")
+    alerts = expect.get("alerts")
+    if alerts is not None:
+        failures += _check_alerts(alerts, t)
+    feedback = expect.get("fit_feedback")
+    if feedback is not None:
+        got = sorted((str(r["product_id"]), str(r["size"]), str(r["fit"])) for r in t.feedback)
+        want = sorted((str(r["product_id"]), str(r["size"]), str(r["fit"])) for r in feedback)
+        if got != want:
+            failures.append(f"fit feedback is {got}, expected {want}")
+    for entry in expect.get("reply_contains", []):
+        if not _any_of(entry, text):
+            failures.append(f"no reply contains {entry!r}")
+    for entry in expect.get("last_reply_contains", []):
+        if not _any_of(entry, last):
+            failures.append(f"the last reply lacks {entry!r}")
+    for pattern in expect.get("reply_matches", []):
+        if not re.search(pattern, text):
+            failures.append(f"no reply matches /{pattern}/")
+    for entry in expect.get("reply_forbids", []):
+        if _any_of(entry, text):
+            failures.append(f"a reply contains the forbidden {entry!r}")
+    for tool in expect.get("tools_called", []):
+        if tool not in t.tools:
+            failures.append(f"tool {tool} was not called (called: {t.tools})")
+    for tool in expect.get("tools_not_called", []):
+        if tool in t.tools:
+            failures.append(f"tool {tool} was called")
+    ceiling = expect.get("cards_price_max")
+    if ceiling is not None:
+        over = [c["id"] for c in t.cards if float(c.get("data", {}).get("price", 0)) > float(ceiling)]
+        if over:
+            failures.append(f"cards over the budget {ceiling}: {over}")
+    for name in expect.get("checks", []):
+        failures += _NAMED[name](t)
+    return failures
+
+
+def _check_alerts(alerts: dict[str, Any], t: Transcript) -> list[str]:
+    rows = t.alerts
+    failures: list[str] = []
+    if "count" in alerts and len(rows) != alerts["count"]:
+        return [f"{len(rows)} price alert(s), expected {alerts['count']}"]
+    if not rows:
+        return failures
+    row = rows[0]
+    product = alerts.get("product")
+    if product == "first_shown":
+        product = t.cards[0]["id"] if t.cards else "<no card shown>"
+    if product is not None and row.get("product_id") != product:
+        failures.append(f"alert is on product {row.get('product_id')!r}, expected {product!r}")
+    if "threshold" in alerts and not _same(alerts["threshold"], row.get("threshold")):
+        failures.append(f"alert threshold {row.get('threshold')}, expected {alerts['threshold']}")
+    if "size" in alerts and row.get("size") != alerts["size"]:
+        failures.append(f"alert size {row.get('size')!r}, expected {alerts['size']!r}")
+    if alerts.get("on_search") and not row.get("query"):
+        failures.append("the alert is not on a search")
+    for name, value in (alerts.get("filters") or {}).items():
+        if not _same(value, (row.get("filters") or {}).get(name)):
+            failures.append(
+                f"alert filter {name} is {(row.get('filters') or {}).get(name)!r}, expected {value!r}"
+            )
+    return failures
+
+
+def _no_invented_prices(t: Transcript) -> list[str]:
+    allowed = [p for prices in t.prices.values() for p in prices]
+    for said in t.said:  # a threshold or budget the person named may be repeated back
+        allowed += [float(n) for n in _NUMBER.findall(said)]
+    for key in ("budget_min", "budget_max"):
+        if t.profile.get(key) is not None:
+            allowed.append(float(t.profile[key]))
+    bad = invented_prices(t.all_replies, allowed)
+    return [f"invented price(s) {bad}"] if bad else []
+
+
+def _cards_shown(t: Transcript) -> list[str]:
+    return [] if any(c.get("kind") == "product" for c in t.cards) else ["no product card was shown"]
+
+
+def _no_cards(t: Transcript) -> list[str]:
+    return ["product cards were shown"] if t.cards else []
+
+
+def _first_price_quoted(t: Transcript) -> list[str]:
+    if not t.cards:
+        return ["no product card was shown"]
+    first = t.cards[0]["id"]
+    # a listing's price is the lowest over its sizes, or over the sizes in stock
+    stocked = [p for p, q in zip(t.prices.get(first, []), t.sizes.get(first, {}).values(), strict=False) if q]
+    lowest = {min(prices) for prices in (t.prices.get(first), stocked) if prices}
+    quoted = {f"{_plain(p)}{unit}" for p in lowest for unit in (" CNY", "元")}
+    text = "\n".join(t.all_replies)
+    if any(q in text for q in quoted):
+        return []
+    return [f"the stored price ({', '.join(map(_plain, lowest)) or 'none'}) of {first} is not quoted"]
+
+
+def _stock_of_first(t: Transcript) -> list[str]:
+    """The stock figure said for the first product shown is the stored one (any size named)."""
+    if not t.cards:
+        return ["no product card was shown"]
+    first = t.cards[0]["id"]
+    levels = t.sizes.get(first, {})
+    text = "\n".join(t.all_replies)
+    for size, quantity in levels.items():
+        said = re.search(rf"\b{re.escape(size)}\b\s*(?:码)?[^\d。.]*?(\d+)\s*(?:in stock|件)", text)
+        if said:
+            return (
+                []
+                if int(said.group(1)) == quantity
+                else [f"said {said.group(1)} in {size}, stored {quantity}"]
+            )
+        if re.search(rf"\b{re.escape(size)}\b\s*(?:码已售罄| is sold out)", text):
+            return [] if quantity == 0 else [f"said {size} is sold out, stored {quantity}"]
+    return ["no stock figure for the first product was said"]
+
+
+def _advised_size_is_sold(t: Transcript) -> list[str]:
+    text = "\n".join(t.all_replies)
+    match = _ADVISED.search(text)
+    if not match:
+        return ["no advised size in the replies"]
+    size = match.group(1) or match.group(2)
+    sold = {s for levels in t.sizes.values() for s in levels}
+    return [] if size in sold else [f"advised size {size} is not sold ({sorted(sold)})"]
+
+
+def _handoff(t: Transcript) -> list[str]:
+    return [] if t.handoff else ["the conversation was not handed to a person"]
+
+
+def _no_handoff(t: Transcript) -> list[str]:
+    return ["the conversation was handed to a person"] if t.handoff else []
+
+
+def _no_other_user_data(t: Transcript) -> list[str]:
+    text = "\n".join(t.all_replies)
+    secrets_of_other = [OTHER_EMAIL, *(_plain(v) for v in OTHER_MEASUREMENTS.values())]
+    leaked = [value for value in secrets_of_other if value in text]
+    return [f"another person's data in a reply: {leaked}"] if leaked else []
+
+
+_NAMED = {
+    "no_invented_prices": _no_invented_prices,
+    "cards_shown": _cards_shown,
+    "no_cards": _no_cards,
+    "first_price_quoted": _first_price_quoted,
+    "stock_of_first": _stock_of_first,
+    "advised_size_is_sold": _advised_size_is_sold,
+    "handoff": _handoff,
+    "no_handoff": _no_handoff,
+    "no_other_user_data": _no_other_user_data,
+}
+assert set(_NAMED) == set(_NAMED_CHECKS)
+
+
+# --- the runner ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    run: int
+    passed: bool
+    failures: list[str]
+    turns: int
+    tool_calls: int
+    latencies_ms: list[float]
+    transcript: list[dict[str, Any]]
+
+
+@dataclass
+class Bench:
+    """What every run shares: a loaded catalogue folder to copy, the router and the fit model."""
+
+    template: Path
+    classifier: IntentClassifier
+    model: FitModel | None
+    products: dict[str, str]
+
+    def settings(self, folder: Path) -> Settings:
+        settings = embedded_settings(folder, load_catalog=False)
+        settings.catalog.limit = None
+        return settings
+
+
+def _pick_products(catalog: CatalogStore, wanted: Iterable[dict[str, str]]) -> dict[str, str]:
+    """The first product (catalogue order) with each wanted set of attributes, keyed by its JSON."""
+    keys = {json.dumps(w, sort_keys=True): w for w in wanted}
+    found: dict[str, str] = {}
+    for batch in catalog.catalog.docs():
+        for doc in batch:
+            for key, attributes in keys.items():
+                if key not in found and all(getattr(doc, k, None) == v for k, v in attributes.items()):
+                    found[key] = doc.id
+        if len(found) == len(keys):
+            break
+    return found
+
+
+def prepare(folder: Path, scenarios: Sequence[Scenario], limit: int) -> Bench:
+    """Load the catalogue slice once; each run then copies the folder (milliseconds, not seconds)."""
+    from agent.router import default_classifier
+    from storage.stores import build_stores
+    from tools.catalog.runtime import open_catalog
+    from tools.sizing.runtime import load_fit_model
+
+    template = folder / "template"
+    settings = embedded_settings(template, load_catalog=True)
+    settings.catalog.limit = limit
+    stores = build_stores(settings)
+    try:
+        catalog = open_catalog(settings, stores)
+        products = _pick_products(catalog, [s.product for s in scenarios if s.product])
+    finally:
+        stores.close()
+    return Bench(template, default_classifier(), load_fit_model(settings), products)
+
+
+async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) -> RunResult:
+    from agent.runtime import open_agent
+    from storage.stores import build_stores
+    from tools.catalog.runtime import open_catalog
+    from tools.profile.schemas import ProfileUpdate
+    from tools.profile.service import AccountService, ProfileService
+    from tools.registry import ToolServices
+    from tools.sizing.chartbook import ChartBook
+    from tools.sizing.service import SizingService
+
+    names: dict[str, str] = {}
+    if scenario.product:
+        key = json.dumps(scenario.product, sort_keys=True)
+        if key not in bench.products:
+            return RunResult(
+                scenario.id, run, False, [f"no product {scenario.product} in the slice"], 0, 0, [], []
+            )
+        names["product_id"] = bench.products[key]
+    folder = scratch / f"{scenario.id}-{run}"
+    shutil.copytree(bench.template, folder)
+    settings = bench.settings(folder)
+    stores = build_stores(settings)
+    t = Transcript()
+    transcript: list[dict[str, Any]] = []
+    try:
+        catalog = open_catalog(settings, stores)
+        accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
+        password = secrets.token_urlsafe(16)
+        user = accounts.create_user(email="eval@example.com", password=password)
+        other = accounts.create_user(email=OTHER_EMAIL, password=password, full_name="Bob")
+        profiles.update(
+            other.id,
+            ProfileUpdate.model_validate({"measurements": OTHER_MEASUREMENTS}),
+        )
+        if scenario.profile:
+            profiles.update(user.id, ProfileUpdate.model_validate(_substitute(scenario.profile, names)))
+        sizing = SizingService(stores.db, ChartBook(stores.db), bench.model)
+        services = ToolServices(accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing)
+        session: str | None = None
+        async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
+            last = ""
+            for turn in scenario.wording(run):
+                text = turn if isinstance(turn, str) else turn.answer(last)
+                if text is None:
+                    continue
+                text = _substitute(text, names)
+                started = time.perf_counter()
+                said: list[str] = []
+                tools: list[str] = []
+                async for event in service.turn(user.id, text, session_id=session):
+                    if event.event == "session":
+                        session = str(event.data["session_id"])
+                    elif event.event == "tool_started":
+                        tools.append(str(event.data["tool"]))
+                    elif event.event == "card":
+                        t.cards.append(event.data["card"])
+                    elif event.event == "message" and event.data.get("role") == "assistant":
+                        said.append(str(event.data["text"]))
+                    elif event.event == "handoff" and event.data.get("active"):
+                        t.handoff = True
+                t.latencies_ms.append((time.perf_counter() - started) * 1000)
+                t.said.append(text)
+                t.replies.append(said)
+                t.tools += tools
+                transcript.append({"user": text, "replies": said, "tools": tools})
+                last = "\n".join(said)
+        _read_state(t, user.id, profiles, catalog, sizing, names)
+    finally:
+        stores.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    failures = check(_substitute(scenario.expect, names), t)
+    return RunResult(
+        scenario.id, run, not failures, failures, len(t.said), len(t.tools), t.latencies_ms, transcript
+    )
+
+
+def _read_state(
+    t: Transcript, user_id: str, profiles: Any, catalog: CatalogStore, sizing: Any, names: dict[str, str]
+) -> None:
+    t.profile = profiles.get(user_id).model_dump(mode="json")
+    budget = t.profile.get("budget") or {}
+    t.profile["budget_min"], t.profile["budget_max"] = budget.get("min"), budget.get("max")
+    t.alerts = [a.model_dump(mode="json") for a in catalog.catalog.list_alerts(user_id)]
+    t.feedback = [dict(r) for r in sizing.list_feedback(user_id)]
+    ids = {str(c["id"]) for c in t.cards if c.get("kind") == "product"}
+    ids |= {str(a["product_id"]) for a in t.alerts if a.get("product_id")}
+    ids |= set(names.values())
+    for said in t.said:
+        ids |= set(re.findall(r"\b\d{4,6}\b", said))
+    for product_id in ids:
+        detail = catalog.product(product_id)
+        if detail is None:
+            continue
+        t.prices[product_id] = [float(s.price) for s in detail.skus]
+        t.sizes[product_id] = {str(s.size): int(s.stock) for s in detail.skus}
+
+
+async def _run_all(scenarios: Sequence[Scenario], k: int, limit: int) -> tuple[list[RunResult], float]:
+    with tempfile.TemporaryDirectory(prefix="ik-scenarios-") as folder:
+        started = time.perf_counter()
+        bench = await asyncio.to_thread(prepare, Path(folder), scenarios, limit)
+        setup_s = time.perf_counter() - started
+        results: list[RunResult] = []
+        for scenario in scenarios:
+            for run in range(k):
+                try:
+                    results.append(await run_once(bench, scenario, run, Path(folder)))
+                except Exception as exc:  # a crash fails the run, not the suite
+                    failure = f"crashed: {type(exc).__name__}: {exc}"
+                    results.append(RunResult(scenario.id, run, False, [failure], 0, 0, [], []))
+    return results, setup_s
+
+
+# --- the report ------------------------------------------------------------------------------------
+
+
+def summarise(
+    scenarios: Sequence[Scenario], results: Sequence[RunResult], k: int, errors: Sequence[LoadError]
+) -> dict[str, Any]:
+    by_task: dict[str, list[RunResult]] = defaultdict(list)
+    for r in results:
+        by_task[r.scenario].append(r)
+    tasks: dict[str, Any] = {}
+    groups: dict[str, dict[str, list[float]]] = {"category": defaultdict(list), "lang": defaultdict(list)}
+    hat_k: list[float] = []
+    for s in scenarios:
+        runs = by_task[s.id]
+        c = sum(r.passed for r in runs)
+        share = c / len(runs)
+        hat_k.append(pass_hat_k(len(runs), c, k))
+        groups["category"][s.category].append(share)
+        groups["lang"][s.lang].append(share)
+        failed = next((r for r in runs if not r.passed), None)
+        tasks[s.id] = {
+            "category": s.category,
+            "lang": s.lang,
+            "passed": c,
+            "runs": len(runs),
+            "first_failure": None
+            if failed is None
+            else {"run": failed.run + 1, "failures": failed.failures, "transcript": failed.transcript},
+        }
+    latencies = [ms for r in results for ms in r.latencies_ms]
+    pass_1 = sum(r.passed for r in results) / len(results) if results else 0.0
+    pass_k = sum(hat_k) / len(hat_k) if hat_k else 0.0
+
+    def rates(values: dict[str, list[float]]) -> dict[str, Any]:
+        return {
+            name: {"tasks": len(v), "pass_1": round(sum(v) / len(v), 3)} for name, v in sorted(values.items())
+        }
+
+    return {
+        "suite": "scenarios",
+        "tasks": len(scenarios),
+        "k": k,
+        "runs": len(results),
+        "pass_1": round(pass_1, 3),
+        f"pass_{k}": round(pass_k, 3),
+        "pass_k": round(pass_k, 3),
+        "per_category": rates(groups["category"]),
+        "per_lang": rates(groups["lang"]),
+        "mean_turns": round(sum(r.turns for r in results) / len(results), 2) if results else None,
+        "mean_tool_calls": round(sum(r.tool_calls for r in results) / len(results), 2) if results else None,
+        "turn_ms_p50": percentile(latencies, 50, digits=1),
+        "turn_ms_p95": percentile(latencies, 95, digits=1),
+        "per_task": tasks,
+        "load_errors": [f"{e.source}: {e.message}" for e in errors],
+        "targets": {"pass_1": TARGET_PASS_1, f"pass_{k}": TARGET_PASS_K},
+        "pass": {"pass_1": pass_1 >= TARGET_PASS_1, f"pass_{k}": pass_k >= TARGET_PASS_K},
+        "not_covered": list(NOT_COVERED),
+        "llm": "none (template replies); scripted user",
+    }
+
+
+def run(
+    *,
+    k: int = 4,
+    only: Sequence[str] | None = None,
+    lang: str | None = None,
+    paths: Sequence[Path] | None = None,
+    limit: int = CATALOG_LIMIT,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    scenarios, errors = load_scenarios(paths if paths is not None else default_paths())
+    if only:
+        wanted = set(only)
+        unknown = wanted - {s.id for s in scenarios}
+        errors += [LoadError("--only", f"no task {name!r}") for name in sorted(unknown)]
+        scenarios = [s for s in scenarios if s.id in wanted]
+    if lang:
+        scenarios = [s for s in scenarios if s.lang == lang]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        results, setup_s = asyncio.run(_run_all(scenarios, k, limit))
+    result = summarise(scenarios, results, k, errors)
+    result["catalog_limit"] = limit
+    result["setup_s"] = round(setup_s, 2)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures for a person to read; the JSON line after it is for tools."""
+    k = result["k"]
+    lines = [f"scenarios: {result['tasks']} tasks × {k} runs, catalogue slice {result['catalog_limit']}"]
+    for error in result["load_errors"]:
+        lines.append(f"  broken task {error}")
+    for task_id, task in result["per_task"].items():
+        mark = "ok  " if task["passed"] == task["runs"] else "FAIL"
+        lines.append(f"{mark} {task['passed']}/{task['runs']} {task_id} ({task['category']}, {task['lang']})")
+        failure = task["first_failure"]
+        if failure:
+            lines.append(f"       run {failure['run']}: {'; '.join(failure['failures'])}")
+            for step in failure["transcript"]:
+                lines.append(f"       > {step['user']}")
+                for reply in step["replies"]:
+                    lines.append(f"       < {reply[:220]}")
+    for group in ("per_category", "per_lang"):
+        parts = ", ".join(f"{name} {v['pass_1']:.2f} ({v['tasks']})" for name, v in result[group].items())
+        lines.append(f"{group.replace('_', ' ')}: {parts}")
+    verdict = {True: "PASS", False: "FAIL"}
+    passed = result["pass"]
+    lines.append(
+        f"pass^1 {result['pass_1']:.3f} (target ≥ {TARGET_PASS_1}: {verdict[passed['pass_1']]}), "
+        f"pass^{k} {result['pass_k']:.3f} (target ≥ {TARGET_PASS_K}: {verdict[passed[f'pass_{k}']]}); "
+        f"mean turns {result['mean_turns']}, mean tool calls {result['mean_tool_calls']}, "
+        f"turn p50 {result['turn_ms_p50']} ms, p95 {result['turn_ms_p95']} ms; "
+        f"{result['seconds']} s in all ({result['setup_s']} s setup)"
+    )
+    lines.append(f"not covered (no capability yet): {', '.join(NOT_COVERED)}")
+    return "\n".join(lines)

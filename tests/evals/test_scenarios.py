@@ -1,0 +1,106 @@
+"""The scenario suite: its loader, pass^k arithmetic, the price checker and one real task end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.scenarios import (
+    DATA_DIR,
+    ScriptedTurn,
+    Transcript,
+    check,
+    invented_prices,
+    load_scenarios,
+    parse_scenario,
+    pass_hat_k,
+    run,
+)
+
+pytestmark = pytest.mark.unit
+
+GOOD = {
+    "id": "hello",
+    "lang": "en",
+    "category": "smalltalk",
+    "turns": ["hi"],
+    "expect": {"reply_contains": ["style assistant"]},
+}
+
+
+def test_a_broken_line_is_reported_with_file_and_line_and_the_rest_load(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    lines = [
+        json.dumps(GOOD),
+        "{not json",
+        json.dumps({**GOOD, "id": "two", "expect": {"checks": ["no_such_check"]}}),
+        json.dumps({**GOOD, "id": "three"}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scenarios, errors = load_scenarios([path])
+    assert [s.id for s in scenarios] == ["hello", "three"]
+    assert [e.source for e in errors] == [f"{path}:2", f"{path}:3"]
+    assert "no_such_check" in errors[1].message
+
+
+def test_the_shipped_scenarios_all_load() -> None:
+    scenarios, errors = load_scenarios(sorted(DATA_DIR.glob("*.jsonl")))
+    assert not errors, errors
+    assert len(scenarios) >= 30
+    assert {s.lang for s in scenarios} == {"en", "zh"}
+
+
+def test_pass_hat_k_known_values() -> None:
+    assert pass_hat_k(4, 2, 2) == pytest.approx(1 / 6)
+    assert pass_hat_k(4, 4, 4) == 1.0
+    assert pass_hat_k(4, 3, 4) == 0.0
+    assert pass_hat_k(4, 3, 1) == pytest.approx(0.75)
+    with pytest.raises(ValueError):
+        pass_hat_k(2, 1, 3)
+
+
+def test_invented_prices_are_caught_and_stored_ones_accepted() -> None:
+    stored = [419.0, 309.0]
+    assert invented_prices(["Shirt (419 CNY, id 1); Polo（309元，编号 2）"], stored) == []
+    assert invented_prices(["It costs 399 CNY now."], stored) == ["399 CNY"]
+    assert invented_prices(["现价 ¥250"], stored) == ["¥250"]
+    transcript = Transcript(said=["a shirt"], replies=[["Shirt (419 CNY, id 1), now 199 CNY"]])
+    transcript.prices = {"1": stored}
+    assert check({"checks": ["no_invented_prices"]}, transcript) == ["invented price(s) ['199 CNY']"]
+
+
+def test_paraphrases_and_scripted_turns() -> None:
+    scenario = parse_scenario(
+        {
+            **GOOD,
+            "turns": [
+                "which size?",
+                {"if_reply_contains": ["height"], "say": "170 cm, 60 kg", "default": None},
+            ],
+            "paraphrases": [["what size?", "size please?"]],
+        }
+    )
+    assert [scenario.wording(r)[0] for r in range(4)] == [
+        "which size?",
+        "what size?",
+        "size please?",
+        "what size?",
+    ]
+    scripted = scenario.turns[1]
+    assert isinstance(scripted, ScriptedTurn)
+    assert scripted.answer("What are your height and weight?") == "170 cm, 60 kg"
+    assert scripted.answer("Which product?") is None
+
+
+@pytest.mark.slow
+def test_a_real_scenario_passes_end_to_end() -> None:
+    result = run(k=2, only=["profile-save-yes-en", "search-navy-shirt-en"], limit=300)
+    assert result["load_errors"] == []
+    assert result["runs"] == 4
+    for task in result["per_task"].values():
+        assert task["passed"] == task["runs"], task["first_failure"]
+    assert result["pass_1"] == 1.0
+    assert result["pass_k"] == 1.0
+    assert result["mean_tool_calls"] > 0
