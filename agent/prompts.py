@@ -63,6 +63,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "saved": ("Saved to your profile.", "已保存到你的档案。"),
     "save_cancelled": ("OK, I won't save it.", "好的，不保存。"),
     "save_failed": ("I couldn't save that: {reason}", "没能保存：{reason}"),
+    "profile_read_failed": ("I couldn't read your profile: {reason}", "没能读取你的档案：{reason}"),
     # capabilities that need a component not built yet: said plainly, never faked
     "unavailable": (
         "{capability} isn't available yet in this version of the assistant, so I can't answer that "

@@ -384,12 +384,12 @@ FIT_FEEDBACK: dict[str, FitFeedback | None] = {
     "a bit tight": "small", "a little tight": "small", "was tight": "small", "were tight": "small",
     "was small": "small", "ran small": "small", "runs small": "small", "couldn't zip": "small",
     "太小": "small", "偏小": "small", "小了": "small", "太紧": "small", "紧了": "small", "有点紧": "small",
-    "穿不上": "small", "太短": "small",
+    "穿不上": "small", "太短": "small", "偏紧": "small", "有点小": "small", "紧身了": "small",
     "too big": "large", "too large": "large", "too loose": "large", "too long": "large",
     "too baggy": "large", "was loose": "large", "was big": "large", "ran large": "large",
     "runs large": "large", "ran big": "large", "runs big": "large",
     "太大": "large", "偏大": "large", "大了": "large", "太松": "large", "松了": "large", "太长": "large",
-    "有点松": "large", "长大了": None,
+    "有点松": "large", "偏松": "large", "有点大": "large", "偏长": "large", "长大了": None,
     "fit well": "fit", "fits well": "fit", "fitted well": "fit", "fit perfectly": "fit",
     "fits perfectly": "fit", "fit great": "fit", "fit fine": "fit", "true to size": "fit",
     "很合身": "fit", "挺合身": "fit", "正合适": "fit", "刚刚好": "fit", "刚好合适": "fit", "大小合适": "fit",
@@ -844,7 +844,8 @@ _CUR_POST = (
     r"|euros?|gbp|pounds?|quid|yen|jpy|rupees?|inr)(?![a-z]))"
 )
 _AMOUNT = (
-    r"(?<![0-9.,])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,7})(?:\.[0-9]{1,2})?(?![0-9]|\.[0-9]|,[0-9]{3})"
+    # Not inside "1,300" or "2.50"; a comma after a word ("牛仔裤，300元以下" normalised) is punctuation.
+    r"(?<![0-9.])(?<![0-9],)(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,7})(?:\.[0-9]{1,2})?(?![0-9]|\.[0-9]|,[0-9]{3})"
     r"(?:\s*(?:k(?![a-z])|千|万|w(?![a-z])))?"
 )
 _ZH_AMOUNT = rf"[{_ZH_NUM}]{{1,8}}(?=\s*(?:块|元|人民币|刀|美元|美金|欧元|英镑|日元))"
@@ -1340,8 +1341,15 @@ def _extract(text: str) -> Slots:
     norm = t.norm
 
     colours = _with_negation(norm, _colour_hits(norm))
-    fits = [v for v, negated in _with_negation(norm, _FIT_LEXICON.scan(norm)) if not negated]
-    feedback = [v for _, _, v in _FIT_FEEDBACK_LEXICON.scan(norm)]
+    feedback_hits = _FIT_FEEDBACK_LEXICON.scan(norm)
+    feedback = [v for _, _, v in feedback_hits]
+    # "was too loose" reports how a size fitted; it is not a wish for a loose fit.
+    fit_hits = [
+        hit
+        for hit in _FIT_LEXICON.scan(norm)
+        if not any(a < hit[1] and hit[0] < b for a, b, _ in feedback_hits)
+    ]
+    fits = [v for v, negated in _with_negation(norm, fit_hits) if not negated]
     styles = [v for v, negated in _with_negation(norm, _STYLE_LEXICON.scan(norm)) if not negated]
     # "Weekend" or "daily" is background; a specific occasion in the same message is what matters.
     occasions = sorted(_OCCASION_LEXICON.scan(norm), key=lambda hit: hit[2] == Occasion.casual)

@@ -218,3 +218,13 @@ async def test_what_was_understood_is_said_back_in_chinese(open_test_agent):
         assert "不要：黑色" in reply
         assert "品类：连衣裙" in reply
         assert "white" not in reply
+
+
+async def test_a_question_about_the_profile_is_answered_from_it(open_test_agent):
+    async with open_test_agent() as agent:
+        agent.profiles.update(agent.user_id, _height(168))
+        english = await agent.say("what do you know about my measurements?")
+        assert "height 168 cm" in replies(english)[0]
+        chinese = await agent.say("你记的我的身高是多少？")
+        assert "168" in replies(chinese)[0]
+        assert agent.profiles.get(agent.user_id).height_cm == 168  # a question changes nothing

@@ -709,3 +709,22 @@ def test_a_product_id_is_not_a_height() -> None:
     assert slots.product_ids == ["160"]
     assert slots.measurements.height is not None
     assert slots.measurements.height.value == 170
+
+
+def test_too_loose_is_feedback_not_a_wish_for_a_loose_fit() -> None:
+    slots = extract_slots("product 10062 in L was too loose")
+    assert slots.fit_feedback == "large"
+    assert slots.fit_preference is None
+    assert extract_slots("I like a loose fit").fit_preference is not None
+
+
+def test_chinese_tight_and_loose_reports() -> None:
+    assert extract_slots("编号10062，L码偏紧").fit_feedback == "small"
+    assert extract_slots("M码有点松").fit_feedback == "large"
+
+
+def test_a_budget_after_a_chinese_comma() -> None:
+    budget = extract_slots("帮我盯着黑色牛仔裤，300元以下提醒我").budget
+    assert budget is not None
+    assert budget.max == 300
+    assert extract_slots("1,300元以内").budget is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.nodes.handlers.common import Handled, clarify
@@ -99,8 +100,30 @@ def profile_update(step: Step, turn: Turn) -> Handled:
         return _answer_confirmation(step, turn)
     changes = profile_changes(step.slots)
     if not changes:
+        if _ASKS.search(step.text.lower()):
+            return _read_back(step, turn)
         return clarify(step, turn, "ask_profile_change", ["profile_change"])
     return propose(step, turn, changes)
+
+
+#: "what height do you have on file?", "我的档案里身高是多少？": a question about the profile, not a change.
+_ASKS = re.compile(
+    r"[?？]|吗|多少|什么|哪些|(?<![a-z])(?:what|which|how|do you (?:have|know)|show me)(?![a-z])"
+)
+
+
+def _read_back(step: Step, turn: Turn) -> Handled:
+    """What the profile holds, from the tool's facts (the only statements the reply may make)."""
+    result = turn.call("get_profile", {})
+    if not result.ok:
+        reason = result.error or "unknown error"
+        return Handled(
+            outcome=turn.outcome(step, "failed", [say("profile_read_failed", turn.language, reason=reason)])
+        )
+    if not result.facts:
+        return Handled(outcome=turn.outcome(step, "done", [say("profile_empty", turn.language)]))
+    lines = [say("profile_summary", turn.language, facts=join(result.facts, turn.language))]
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts))
 
 
 def _answer_confirmation(step: Step, turn: Turn) -> Handled:
