@@ -108,7 +108,8 @@ def profile_update(step: Step, turn: Turn) -> Handled:
 
 #: "what height do you have on file?", "我的档案里身高是多少？": a question about the profile, not a change.
 _ASKS = re.compile(
-    r"[?？]|吗|多少|什么|哪些|(?<![a-z])(?:what|which|how|do you (?:have|know)|show me)(?![a-z])"
+    r"[?？]|吗|多少|什么|哪些|查一下|查看|看看|告诉我"
+    r"|(?<![a-z])(?:what|which|how|do you (?:have|know)|show me|tell me)(?![a-z])"
 )
 
 
