@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+from typing import Any
 
 from rag.documents import SearchMode
 
@@ -94,82 +96,54 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
     if args.suite == "bench-agent":
-        from evals.bench_agent import run as bench_agent
-        from evals.bench_agent import table
-
-        result = bench_agent(
+        result = _report(
+            "bench_agent",
             turns=args.turns,
             llm_turns=args.llm_turns,
             warmup=args.warmup,
             with_llm=not args.no_llm,
             llm_threads=args.llm_threads,
         )
-        sys.stdout.write(table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 1 if result["llm"] and "error" in result["llm"] else 0
     if args.suite == "search":
-        from evals.search import run as search_eval
-        from evals.search import table as search_table
-
-        result = search_eval(split=args.split, limit=args.limit, modes=args.modes, search_url=args.search_url)
-        sys.stdout.write(search_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("search", split=args.split, limit=args.limit, modes=args.modes, search_url=args.search_url)
         return 0
     if args.suite == "bench-import":
-        from evals.bench_import import run as bench_import_run
-        from evals.bench_import import table as bench_import_table
-
-        result = bench_import_run(products=args.products, postgres_url=args.postgres_url)
-        sys.stdout.write(bench_import_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("bench_import", products=args.products, postgres_url=args.postgres_url)
         return 0
     if args.suite == "bench-search":
-        from evals.bench_search import run as bench_search_run
-        from evals.bench_search import table as bench_search_table
-
-        result = bench_search_run(
-            queries=args.queries, limit_products=args.limit_products, warmup=args.warmup
-        )
-        sys.stdout.write(bench_search_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("bench_search", queries=args.queries, limit_products=args.limit_products, warmup=args.warmup)
         return 0
     if args.suite == "sizing":
         import logging
 
-        from evals.sizing import run as sizing_run
-        from evals.sizing import table as sizing_table
-
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        result = sizing_run(limit=args.limit, baselines=not args.no_baselines)
-        sys.stdout.write(sizing_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("sizing", limit=args.limit, baselines=not args.no_baselines)
         return 0
     if args.suite == "bench-sizing":
-        from evals.bench_sizing import run as bench_sizing_run
-        from evals.bench_sizing import table as bench_sizing_table
-
-        result = bench_sizing_run(products=args.products, warmup=args.warmup)
-        sys.stdout.write(bench_sizing_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("bench_sizing", products=args.products, warmup=args.warmup)
         return 0
     if args.suite == "bench-events":
-        from evals.bench_events import run as bench_events_run
-        from evals.bench_events import table as bench_events_table
-
-        result = bench_events_run(events=args.events, bootstrap=args.bootstrap)
-        sys.stdout.write(bench_events_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("bench_events", events=args.events, bootstrap=args.bootstrap)
         return 0
     if args.suite == "scenarios":
         from evals.scenarios import CATALOG_LIMIT
-        from evals.scenarios import run as scenarios_run
-        from evals.scenarios import table as scenarios_table
 
-        result = scenarios_run(k=args.k, only=args.only, lang=args.lang, limit=args.limit or CATALOG_LIMIT)
-        sys.stdout.write(scenarios_table(result) + "\n")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        _report("scenarios", k=args.k, only=args.only, lang=args.lang, limit=args.limit or CATALOG_LIMIT)
         return 0
     return 2  # pragma: no cover - argparse rejects unknown suites
+
+
+def _report(module: str, **options: Any) -> dict[str, Any]:
+    """Run ``evals.<module>.run(**options)``; write its ``table``, then its result as the last line.
+
+    Suites are imported only when chosen, so one suite's heavy imports never slow another's start.
+    """
+    suite = importlib.import_module(f"evals.{module}")
+    result: dict[str, Any] = suite.run(**options)
+    sys.stdout.write(suite.table(result) + "\n")
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return result
 
 
 def _positive(text: str) -> int:
