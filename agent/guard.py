@@ -45,7 +45,9 @@ _INJECTION = re.compile(
 _OTHER_PERSON = re.compile(
     r"\buser\s*#?\s*\d+\b|\bother (?:users?|customers?|people)'?s?\b|\b(?:someone|somebody) else'?s\b"
     r"|\banother (?:user|customer|person)'?s?\b|\ball users\b|\bevery user\b"
-    r"|用户\s*\d+|其他(?:用户|客户|人)|别的(?:用户|客户|人)|别人的|所有用户",
+    r"|用户\s*\d+|其他(?:用户|客户|人)|别的(?:用户|客户|人)|别人的|所有用户"
+    # someone named by email, possessively: "bob@example.com's height", "bob@example.com 的身高"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:'s|’s|\s*的)",
     re.IGNORECASE,
 )
 _PERSONAL_DATA = re.compile(
