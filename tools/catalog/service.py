@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import ValidationError
 from sqlalchemy import JSON, Connection, Table, bindparam, func, literal, select, update
@@ -129,7 +129,16 @@ class DuplicateDelivery(CatalogError):
 # --- sizes ---------------------------------------------------------------------------------------
 
 
-def match_size(skus: Sequence[Sku], requested: str) -> Sku | None:
+class _Sized(Protocol):
+    @property
+    def size(self) -> str: ...
+
+
+SizedT = TypeVar("SizedT", bound=_Sized)
+
+
+def match_size(skus: Sequence[SizedT], requested: str) -> SizedT | None:
+    """The SKU (row or schema) a person means by ``requested``, compared by ``size_key``."""
     wanted = size_key(requested)
     return next((s for s in skus if size_key(s.size) == wanted), None)
 

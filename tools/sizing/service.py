@@ -38,6 +38,7 @@ from storage.sql import Database
 from storage.sql.models import FitFeedback as FitFeedbackRow
 from storage.sql.models import new_id
 from tools.catalog.schemas import ProductDetail
+from tools.catalog.service import match_size
 from tools.profile.schemas import BMI_RANGE, RANGE_KG, RANGES_CM, Department, FitPreference, ProfileRead
 from tools.profile.units import foot_length_cm
 from tools.sizing.chartbook import ChartBook
@@ -423,10 +424,10 @@ class SizingService:
 
     @staticmethod
     def _sold_size(detail: ProductDetail, size: str) -> str:
-        wanted = size.replace(" ", "").lower()
-        for sku in detail.skus:
-            if sku.size.replace(" ", "").lower() == wanted:
-                return sku.size
+        """The size as the catalogue spells it, matched as stock checks match it ("m", "EU40")."""
+        sku = match_size(detail.skus, size)
+        if sku is not None:
+            return sku.size
         sizes = ", ".join(s.size for s in detail.skus) or "none"
         raise SizingError(
             "unknown_size",

@@ -104,11 +104,7 @@ def _without_sizing(step: Step, turn: Turn) -> Handled:
     lines = [say("unavailable", turn.language, capability=capability(step.intent.value, turn.language))]
     facts = list(profile.facts)
     known = [f for f in facts if any(w in f for w in ("height", "weight", "身高", "体重"))]
-    new = {
-        name: value
-        for name, value in stated.items()
-        if value != stored.get(f"{name}_cm", stored.get(f"{name}_kg", stored.get(f"{name}_eu")))
-    }
+    new = _changed(stated, stored)
     if known and not new:
         lines.append(say("measurements_known", turn.language, facts=join(known, turn.language)))
     if new:
@@ -148,12 +144,16 @@ def _new_measurements(turn: Turn, stated: dict[str, float]) -> tuple[dict[str, f
     """Stated measurements that differ from the profile's, and the profile as stored."""
     profile = turn.call("get_profile", {})
     stored: dict[str, Any] = profile.data.get("profile", {}) if profile.ok else {}
-    new = {
+    return _changed(stated, stored), stored
+
+
+def _changed(stated: dict[str, float], stored: dict[str, Any]) -> dict[str, float]:
+    """The stated measurements (cm / kg / EU) that the stored profile does not already hold."""
+    return {
         name: value
         for name, value in stated.items()
         if value != stored.get(f"{name}_cm", stored.get(f"{name}_kg", stored.get(f"{name}_eu")))
     }
-    return new, stored
 
 
 def _offer_to_remember(
