@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Local backing services for tests and development: PostgreSQL, Redis, an
 # S3-compatible object store (SeaweedFS), an Elasticsearch-API search server
-# (OpenSearch) and a Kafka broker, all on 127.0.0.1 on fixed high ports, with
-# data and logs outside the repository.
+# (OpenSearch), a Kafka broker and a Neo4j graph server, all on 127.0.0.1 on
+# fixed high ports, with data and logs outside the repository.
 #
 #   deploy/local/services.sh up       start (or reuse) the selected servers
 #   deploy/local/services.sh down     stop the servers this script started
@@ -10,20 +10,23 @@
 #   deploy/local/services.sh env      print `export IK_TEST_*=...` lines
 #
 # Environment:
-#   IK_SERVICES       which servers, default "postgres redis s3 search kafka"
+#   IK_SERVICES       which servers, default "postgres redis s3 search kafka neo4j"
 #   IK_SERVICES_DIR   data/logs, default /var/tmp/innovation-kun/services
 #   IK_CACHE_DIR      build cache (Go toolchain caches, weed binary, the
-#                     OpenSearch launcher and its jars, the Kafka jars),
+#                     OpenSearch launcher and its jars, the Kafka jars, the
+#                     Neo4j launcher and its jars),
 #                     default $HOME/.cache/innovation-kun
 #   IK_SERVICES_TIMEOUT  seconds to wait for each server to become healthy
 #                     (default 90; at least 120 for search)
-#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT, IK_SEARCH_PORT, IK_KAFKA_PORT
-#                     ports (default 55432, 56379, 59000, 59200, 59092);
+#   IK_POSTGRES_PORT, IK_REDIS_PORT, IK_S3_PORT, IK_SEARCH_PORT, IK_KAFKA_PORT,
+#   IK_NEO4J_PORT     ports (default 55432, 56379, 59000, 59200, 59092, 57687;
+#                     Neo4j's is its Bolt port, the only one it opens);
 #                     SeaweedFS's internal ports are IK_S3_PORT+1 .. +31,
 #                     OpenSearch's node-to-node transport port is
 #                     IK_SEARCH_PORT+100, Kafka's controller port IK_KAFKA_PORT+1
 #   IK_SEARCH_JAVA    java for the search server (default: java on PATH, 17+)
 #   IK_KAFKA_JAVA     java for the Kafka broker (default: java on PATH, 17+)
+#   IK_NEO4J_JAVA     java for the Neo4j server (default: java on PATH, 17+)
 #
 # Usage from a Makefile or shell:
 #   deploy/local/services.sh up && eval "$(deploy/local/services.sh env)"
@@ -33,7 +36,7 @@ set -euo pipefail
 
 SERVICES_DIR=${IK_SERVICES_DIR:-/var/tmp/innovation-kun/services}
 CACHE_DIR=${IK_CACHE_DIR:-${HOME:-/root}/.cache/innovation-kun}
-SELECTED=${IK_SERVICES:-postgres redis s3 search kafka}
+SELECTED=${IK_SERVICES:-postgres redis s3 search kafka neo4j}
 TIMEOUT=${IK_SERVICES_TIMEOUT:-90}
 
 PG_PORT=${IK_POSTGRES_PORT:-55432}
@@ -87,6 +90,17 @@ KAFKA_VERSION=4.1.1
 # bytes, base64url without padding).
 KAFKA_CLUSTER_ID=uK4HF70eR_fa4s55bmtVBg
 
+# Neo4j Community: the embedded database with its Bolt connector, from Maven
+# Central jars, run by a tiny launcher (deploy/local/neo4j), since no Neo4j
+# distribution can be downloaded here. 5.26 is the LTS line that runs on
+# Java 17 (2025.x needs 21). Auth is on, with a fixed test password, so the
+# adapter is tested the way production connects.
+NEO4J_PORT=${IK_NEO4J_PORT:-57687}
+NEO4J_JAVA=${IK_NEO4J_JAVA:-java}
+NEO4J_VERSION=5.26.30
+NEO4J_USER=neo4j
+NEO4J_PASSWORD=ik-neo4j-test
+
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -100,8 +114,8 @@ validate_selection() {
   local s
   for s in $SELECTED; do
     case $s in
-      postgres | redis | s3 | search | kafka) ;;
-      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3 search kafka)" ;;
+      postgres | redis | s3 | search | kafka | neo4j) ;;
+      *) die "unknown service '$s' in IK_SERVICES (known: postgres redis s3 search kafka neo4j)" ;;
     esac
   done
 }
@@ -237,6 +251,15 @@ ensure_packages() {
       command -v mvn >/dev/null || missing+=(maven)
     fi
     command -v "$KAFKA_JAVA" >/dev/null || missing+=(openjdk-17-jre-headless)
+  fi
+  if selected neo4j; then
+    # A JDK (javac) and Maven only to build the launcher once; java to run it.
+    if neo4j_build_needed; then
+      command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+      command -v mvn >/dev/null || missing+=(maven)
+    elif ! command -v "$NEO4J_JAVA" >/dev/null; then
+      missing+=(openjdk-17-jre-headless)
+    fi
   fi
   ((${#missing[@]} == 0)) && return 0
 
@@ -879,6 +902,171 @@ kafka_down() { stop_pidfile kafka "$KAFKA_PID" "$KAFKA_MAIN" 30; }
 
 kafka_health() { kafka_ready; }
 
+# ------------------------------------------------------------------ neo4j ---
+
+NEO4J_DIR=$SERVICES_DIR/neo4j
+NEO4J_PID=$NEO4J_DIR/neo4j.pid
+NEO4J_LOG=$NEO4J_DIR/neo4j.log
+NEO4J_CONF=$NEO4J_DIR/neo4j.conf
+# Written by the launcher once the password is set and the default database
+# answers; removed on shutdown and before each start.
+NEO4J_READY=$NEO4J_DIR/ready
+NEO4J_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/neo4j
+NEO4J_MAIN=org.innovationkun.graph.Neo4jLauncher
+# Built once into the cache: the launcher jar, every runtime jar in lib/, and
+# a stamp with the checksum of the sources it was built from (written last).
+NEO4J_CACHE=$CACHE_DIR/neo4j-$NEO4J_VERSION
+NEO4J_JAR=$NEO4J_CACHE/ik-neo4j-launcher.jar
+NEO4J_LIB=$NEO4J_CACHE/lib
+NEO4J_STAMP=$NEO4J_CACHE/sources.sha256
+
+# A class-data-sharing archive of the classes the server loads, one per java
+# binary: the first start writes it when the JVM exits (ArchiveClassesAtExit),
+# later starts map it, which takes about a third off a start on 2 busy cores.
+# A stale or damaged archive only turns sharing off (the JVM warns and goes on).
+neo4j_cds() {
+  local java
+  java=$(readlink -f "$(command -v "$NEO4J_JAVA")") || java=$NEO4J_JAVA
+  echo "$NEO4J_CACHE/cds-$(printf '%s' "$java" | sha256sum | cut -c1-12).jsa"
+}
+
+neo4j_src_sum() {
+  (cd "$NEO4J_SRC" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+    sha256sum | cut -d' ' -f1
+}
+
+neo4j_build_needed() {
+  [[ -f $NEO4J_JAR && -d $NEO4J_LIB && -f $NEO4J_STAMP ]] || return 0
+  [[ $(<"$NEO4J_STAMP") != "$(neo4j_src_sum)" ]]
+}
+
+# Compile the launcher and copy its runtime jars (~125 MB) into the cache.
+# The jars come from Maven Central through ~/.m2 once; afterwards neither the
+# network nor Maven is needed until the launcher's sources change.
+neo4j_build() {
+  neo4j_build_needed || return 0
+  command -v mvn >/dev/null || die "neo4j: 'mvn' is needed to build the Neo4j launcher (set IK_SERVICES to skip neo4j)"
+  local build_log=$NEO4J_CACHE/build.log tmp=$NEO4J_CACHE/tmp start=$SECONDS sum
+  sum=$(neo4j_src_sum)
+  mkdir -p "$NEO4J_CACHE"
+  rm -rf "$tmp"
+  log "neo4j: building the Neo4j $NEO4J_VERSION launcher (cold: one to two minutes; log: $build_log)"
+  if ! mvn -B -q -f "$NEO4J_SRC/pom.xml" -Dik.build.dir="$tmp/build" \
+    package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" \
+    >"$build_log" 2>&1 </dev/null 9>&-; then
+    show_log "$build_log"
+    die "neo4j: building the launcher failed (log: $build_log)"
+  fi
+  # Swap the new build in whole, then write the stamp, so an interrupted build
+  # never passes for a finished one.
+  rm -f "$NEO4J_STAMP" "$NEO4J_CACHE"/cds-*.jsa
+  rm -rf "$NEO4J_LIB"
+  mv "$tmp/lib" "$NEO4J_LIB"
+  mv -f "$tmp/build/ik-neo4j-launcher.jar" "$NEO4J_JAR"
+  rm -rf "$tmp"
+  echo "$sum" >"$NEO4J_STAMP"
+  log "neo4j: built $NEO4J_JAR in $((SECONDS - start))s"
+}
+
+# A Bolt handshake over bash's /dev/tcp: the magic 0x6060B017 and four
+# version proposals (5.0-5.8, 4.0-4.4, then none); a Bolt server answers with
+# the version it picked, 4 bytes that are not all zero.
+neo4j_bolt() {
+  local out
+  out=$(timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "\x60\x60\xb0\x17\x00\x08\x08\x05\x00\x04\x04\x04\x00\x00\x00\x00\x00\x00\x00\x00" >&3
+    head -c 4 <&3 | od -An -tx1' _ "$NEO4J_PORT" 2>/dev/null) || return 1
+  out=${out//[[:space:]]/}
+  [[ ${#out} == 8 && $out != 00000000 ]]
+}
+
+neo4j_tcp() { timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$NEO4J_PORT" 2>/dev/null; }
+
+# Bolt listens before the launcher has set the password; ours is ready only
+# once it says so.
+neo4j_ready() { [[ -f $NEO4J_READY ]] && neo4j_bolt; }
+
+# Written on every start so that a changed setting takes effect; unknown keys
+# fail the start (strict validation). Only Bolt, on 127.0.0.1; no lock-out
+# after failed logins (a test of a wrong password must not lock the suite's
+# user for the next tests); a small page cache and transaction memory (the
+# test graphs are tiny); two transaction log files kept instead of a week's;
+# no usage reports (no internet anyway); Bolt closes at once on SIGTERM
+# instead of waiting out two 5s quiet periods.
+neo4j_write_config() {
+  cat >"$NEO4J_CONF" <<EOF
+server.bolt.enabled=true
+server.bolt.listen_address=127.0.0.1:$NEO4J_PORT
+server.bolt.advertised_address=127.0.0.1:$NEO4J_PORT
+server.http.enabled=false
+server.https.enabled=false
+dbms.security.auth_enabled=true
+dbms.security.auth_max_failed_attempts=0
+server.memory.pagecache.size=128m
+dbms.memory.transaction.total.max=128m
+db.tx_log.rotation.retention_policy=2 files
+db.tx_log.preallocate=false
+dbms.usage_report.enabled=false
+internal.server.bolt.connection_shutdown_wait_time=1s
+internal.dbms.bolt.netty_server_shutdown_quiet_period=0
+internal.dbms.bolt.netty_server_shutdown_timeout=2
+EOF
+}
+
+neo4j_up() {
+  if pid_alive "$NEO4J_PID" "$NEO4J_MAIN"; then
+    wait_for neo4j "$NEO4J_LOG" "$NEO4J_PID" neo4j_ready
+    log "neo4j: already running (ours, pid $(<"$NEO4J_PID"))"
+    return 0
+  fi
+  if neo4j_tcp; then
+    neo4j_bolt || die "neo4j: port $NEO4J_PORT is taken by something that does not answer a Bolt handshake"
+    log "neo4j: reusing the server already running on 127.0.0.1:$NEO4J_PORT (it must accept $NEO4J_USER/$NEO4J_PASSWORD)"
+    return 0
+  fi
+  neo4j_build
+  command -v "$NEO4J_JAVA" >/dev/null || die "neo4j: '$NEO4J_JAVA' not found (set IK_NEO4J_JAVA)"
+  mkdir -p "$NEO4J_DIR/tmp"
+  rm -f "$NEO4J_READY"
+  neo4j_write_config
+  log "neo4j: starting Neo4j $NEO4J_VERSION on bolt://127.0.0.1:$NEO4J_PORT"
+  # A small fixed heap, as for search and kafka. The --add-opens are the ones
+  # Neo4j's own start script passes (page cache and netty reach into NIO
+  # buffers; without them it falls back to slower paths and warns). C1 only
+  # (TieredStopAtLevel=1): the start is mostly class loading and JIT on a
+  # 2-core CI machine, and the test queries are too small to need C2.
+  # setsid + nohup detach it as for s3; the password goes in the environment.
+  local cds cds_opt
+  cds=$(neo4j_cds)
+  if [[ -f $cds ]]; then cds_opt=-XX:SharedArchiveFile=$cds; else cds_opt=-XX:ArchiveClassesAtExit=$cds; fi
+  local args=(
+    -Xms256m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -XX:TieredStopAtLevel=1
+    -Xshare:auto "$cds_opt" -Xlog:cds=error -Xlog:cds+dynamic=error
+    -XX:-OmitStackTraceInFastThrow -XX:+DisableExplicitGC
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+    --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+    -Dio.netty.tryReflectionSetAccessible=true -Djdk.nio.maxCachedBufferSize=1024
+    -Dlog4j2.disable.jmx=true -Djava.awt.headless=true -Dfile.encoding=UTF-8
+    -Djava.io.tmpdir="$NEO4J_DIR/tmp"
+    -cp "$NEO4J_JAR:$NEO4J_LIB/*"
+    "$NEO4J_MAIN" "$NEO4J_DIR" "$NEO4J_CONF"
+  )
+  (cd "$NEO4J_DIR" && IK_NEO4J_PASSWORD=$NEO4J_PASSWORD exec setsid nohup "$NEO4J_JAVA" "${args[@]}" \
+    >>"$NEO4J_LOG" 2>&1 </dev/null 9>&-) &
+  echo $! >"$NEO4J_PID"
+  wait_for neo4j "$NEO4J_LOG" "$NEO4J_PID" neo4j_ready
+  log "neo4j: up on bolt://127.0.0.1:$NEO4J_PORT (pid $(<"$NEO4J_PID"), data $NEO4J_DIR/data)"
+}
+
+# The databases check-point and close on SIGTERM (about 10s on 2 busy cores).
+neo4j_down() {
+  stop_pidfile neo4j "$NEO4J_PID" "$NEO4J_MAIN" 30
+  rm -f "$NEO4J_READY"
+}
+
+neo4j_health() { neo4j_bolt; }
+
 # ---------------------------------------------------------------- commands ---
 
 with_lock() {
@@ -900,6 +1088,7 @@ cmd_up() {
   selected s3 && s3_up
   selected search && search_up
   selected kafka && kafka_up
+  selected neo4j && neo4j_up
   log "all selected services up ($SELECTED) in $((SECONDS - start))s"
 }
 
@@ -907,6 +1096,7 @@ cmd_down() {
   with_lock
   # Stops only servers that this script started (by pidfile / data dir);
   # a reused foreign server is left alone.
+  selected neo4j && neo4j_down
   selected kafka && kafka_down
   selected search && search_down
   selected s3 && s3_down
@@ -957,6 +1147,14 @@ cmd_status() {
       rc=1
     fi
   fi
+  if selected neo4j; then
+    if neo4j_health; then
+      echo "neo4j:    up   127.0.0.1:$NEO4J_PORT ($(pid_alive "$NEO4J_PID" "$NEO4J_MAIN" && echo "ours, Neo4j $NEO4J_VERSION pid $(<"$NEO4J_PID")" || echo reused))"
+    else
+      echo "neo4j:    down"
+      rc=1
+    fi
+  fi
   return "$rc"
 }
 
@@ -977,6 +1175,11 @@ cmd_env() {
   fi
   if selected kafka && kafka_health; then
     echo "export IK_TEST_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+  fi
+  if selected neo4j && neo4j_health; then
+    echo "export IK_TEST_NEO4J_URL=bolt://127.0.0.1:$NEO4J_PORT"
+    echo "export IK_TEST_NEO4J_USER=$NEO4J_USER"
+    echo "export IK_TEST_NEO4J_PASSWORD=$NEO4J_PASSWORD"
   fi
 }
 
