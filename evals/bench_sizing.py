@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from core.training import TrainingPaths
 from evals.measure import machine, percentile
 from evals.settings import embedded_settings
 from tools.sizing import rtr
 from tools.sizing.model import FitModel, load_model
-from tools.sizing.paths import SizingPaths
 from tools.sizing.schemas import FitQuery
 from tools.sizing.train import train_model
 
@@ -49,7 +49,7 @@ def product_calls(prepared: rtr.Prepared, count: int) -> list[list[FitQuery]]:
 
 
 def run(*, products: int = 1000, warmup: int = 50, model_dir: Path | None = None) -> dict[str, Any]:
-    paths = SizingPaths()
+    paths = TrainingPaths()
     model_dir = model_dir or paths.sizing.model_dir
     model = load_model(model_dir, paths.sizing.model_version)
     prepared = rtr.prepare(rtr.load(rtr.default_path(paths.research_data_dir)))

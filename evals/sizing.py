@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.training import TrainingPaths
 from tools.sizing import rtr
 from tools.sizing.baselines import fit_logistic, fit_one_lv
-from tools.sizing.paths import SizingPaths
 from tools.sizing.train import matching, scores, train_model
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def run(
     seed: int = rtr.SEED,
     baselines: bool = True,
 ) -> dict[str, Any]:
-    paths = SizingPaths()
+    paths = TrainingPaths()
     data_path = data_path or rtr.default_path(paths.research_data_dir)
     model_dir = model_dir or paths.sizing.model_dir
     started = time.perf_counter()

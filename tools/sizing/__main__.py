@@ -25,12 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    from core.training import TrainingPaths
     from tools.sizing import rtr
-    from tools.sizing.paths import SizingPaths
     from tools.sizing.train import current
     from tools.sizing.train import train as train_model
 
-    settings = SizingPaths()
+    settings = TrainingPaths()
     out = args.out or settings.sizing.model_dir
     if args.if_missing:
         existing = current(out)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tools.sizing.paths import SizingPaths
+from core.training import TrainingPaths
 from tools.sizing.priors import FEATURE_SETS
 
 Floats = npt.NDArray[np.float64]
@@ -155,7 +155,7 @@ def fit(ansur_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    default_dir = SizingPaths().research_data_dir / "ansur_ii"
+    default_dir = TrainingPaths().research_data_dir / "ansur_ii"
     parser = argparse.ArgumentParser(
         prog="python -m tools.sizing.fit_priors", description=__doc__.split("\n")[0]
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.training import TrainingPaths
 from tests.tools.catalog.conftest import (  # noqa: F401 - the catalog's fixtures, found by name
     accounts,
     catalog,
@@ -15,7 +16,6 @@ from tests.tools.catalog.conftest import (  # noqa: F401 - the catalog's fixture
 )
 from tools.sizing import rtr
 from tools.sizing.model import FitModel
-from tools.sizing.paths import SizingPaths
 from tools.sizing.train import train_model
 
 SAMPLE = 20_000
@@ -23,7 +23,7 @@ SAMPLE = 20_000
 
 def data_path() -> Path:
     """The RentTheRunway file; tests that need it skip, saying so, on a machine without it."""
-    path = rtr.default_path(SizingPaths().research_data_dir)
+    path = rtr.default_path(TrainingPaths().research_data_dir)
     if not path.exists():
         pytest.skip(f"RentTheRunway research data absent at {path}")
     return path

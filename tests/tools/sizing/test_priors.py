@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from core.training import TrainingPaths
 from tools.sizing import fit_priors
 from tools.sizing.charts import Dimension
-from tools.sizing.paths import SizingPaths
 from tools.sizing.priors import PRIORS_FILE, SOURCE, estimate_body, load_priors
 
-ANSUR_DIR = SizingPaths().research_data_dir / "ansur_ii"
+ANSUR_DIR = TrainingPaths().research_data_dir / "ansur_ii"
 DIMENSION_NAMES: tuple[Dimension, ...] = ("chest", "waist", "hips", "foot_length", "inseam")
 DIMENSIONS = set(DIMENSION_NAMES)
 

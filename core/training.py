@@ -1,4 +1,4 @@
-"""Where sizing's training and evaluation code finds its data and writes its models."""
+"""Where training and evaluation code finds research data and writes trained models."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
-from core.config import Settings, SizingSettings
+from core.config import RecommendSettings, Settings, SizingSettings
 
 
-class SizingPaths(BaseSettings):
-    """The two paths training needs, read from the same ``IK_*`` variables and ``.env`` as
+class TrainingPaths(BaseSettings):
+    """The paths training needs, read from the same ``IK_*`` variables and ``.env`` as
     ``core.config.Settings`` but without its start-up checks: training needs no secrets, and
     ``Settings`` refuses to load in production with development secrets."""
 
@@ -18,3 +18,4 @@ class SizingPaths(BaseSettings):
 
     research_data_dir: Path = Settings.model_fields["research_data_dir"].default
     sizing: SizingSettings = SizingSettings()
+    recommend: RecommendSettings = RecommendSettings()

@@ -1,0 +1,1 @@
+"""Outfit recommendation: candidates, ranking, composition and the agent-facing tools."""
