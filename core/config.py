@@ -183,6 +183,32 @@ class SearchSettings(BaseModel):
         return self
 
 
+class GraphSettings(BaseModel):
+    """The fashion knowledge graph: embedded Kuzu by default, a Neo4j server in production."""
+
+    backend: Literal["embedded", "neo4j"] = "embedded"
+    #: The Kuzu database folder for the embedded backend; relative paths are under ``data_dir``.
+    path: Path = Path("graph.kuzu")
+    #: A Bolt URL, e.g. ``bolt://neo4j:7687``; required with ``backend=neo4j``.
+    neo4j_url: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+
+    @model_validator(mode="after")
+    def _url_matches_backend(self) -> Self:
+        if self.backend == "neo4j":
+            if not self.neo4j_url or not self.neo4j_url.startswith(
+                ("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")
+            ):
+                raise ValueError(
+                    "IK_GRAPH__NEO4J_URL must be a bolt:// or neo4j:// URL when IK_GRAPH__BACKEND=neo4j"
+                )
+            if self.neo4j_password is None:
+                raise ValueError("IK_GRAPH__NEO4J_PASSWORD is required when IK_GRAPH__BACKEND=neo4j")
+        return self
+
+
 class CatalogSettings(BaseModel):
     """The product catalog, its generated availability data and its inbound connectors."""
 
@@ -211,6 +237,32 @@ class SizingSettings(BaseModel):
     )
     #: A version to load instead of the newest one in ``model_dir`` (pins a deployment).
     model_version: str | None = None
+
+
+class RecommendSettings(BaseModel):
+    """Outfit recommendation: the ranker and the compatibility model (both trained, not shipped)."""
+
+    #: Multi-task ranker versions (``python -m tools.recommend train-ranker`` writes them).
+    ranker_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "models" / "ranker"
+    )
+    ranker_version: str | None = None
+    #: Outfit-compatibility model versions (``python -m tools.recommend train-compat``).
+    compat_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "models" / "compat"
+    )
+    compat_version: str | None = None
+    #: Category co-occurrence in real outfits (Polyvore), the graph's GOES_WITH weights
+    #: (``python -m tools.recommend train`` builds it; derived from research data, so not shipped).
+    goes_with_path: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun"))
+        / "models"
+        / "goes_with"
+        / "polyvore_goes_with.json"
+    )
+    #: Build the outfit table and the knowledge graph in the background at start-up (seconds on the
+    #: full catalogue) instead of on the first recommendation.
+    warm_on_start: bool = True
 
 
 class AuthSettings(BaseModel):
@@ -322,8 +374,10 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     agent: AgentSettings = AgentSettings()
     search: SearchSettings = SearchSettings()
+    graph: GraphSettings = GraphSettings()
     catalog: CatalogSettings = CatalogSettings()
     sizing: SizingSettings = SizingSettings()
+    recommend: RecommendSettings = RecommendSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""
@@ -403,6 +457,13 @@ class Settings(BaseSettings):
                 warnings.warn(
                     "IK_SEARCH__BACKEND=sqlite in production: every pod builds its own search index "
                     "from the shared database; set IK_SEARCH__BACKEND=elasticsearch to share one",
+                    stacklevel=2,
+                )
+            if self.graph.backend == "embedded":
+                warnings.warn(
+                    "IK_GRAPH__BACKEND=embedded in production: every pod keeps its own knowledge graph, "
+                    "so likes and purchases seen by one pod do not reach the others; "
+                    "set IK_GRAPH__BACKEND=neo4j to share one",
                     stacklevel=2,
                 )
         return self

@@ -381,5 +381,15 @@ class SemanticIndex:
             hits = [ScoredId(id=self._ids[rows[i]], score=round(float(scores[i]), 6)) for i in order]
         return EngineResult(hits=hits, total=k)
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, Matrix]:
+        """The indexed vectors of these products (copies); products not indexed yet are left out."""
+        with self._lock:
+            found: dict[str, Matrix] = {}
+            for id_ in ids:
+                row = self._rows.get(id_)
+                if row is not None and self._alive[row]:
+                    found[id_] = self._matrix[row].copy()
+            return found
+
     def close(self) -> None:
         self._cache.close()

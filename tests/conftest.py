@@ -57,6 +57,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "search": {"semantic": False},
         # No fit model unless a test trains one: the developer's trained model must not leak in.
         "sizing": {"model_dir": tmp_path / "models" / "sizing"},
+        "recommend": {
+            "ranker_dir": tmp_path / "models" / "ranker",
+            "compat_dir": tmp_path / "models" / "compat",
+            "warm_on_start": False,
+            "goes_with_path": tmp_path / "models" / "goes_with.json",
+        },
+        "graph": {"path": tmp_path / "var" / "graph.kuzu"},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

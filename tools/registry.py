@@ -10,6 +10,8 @@ from tools.catalog.store import CatalogStore
 from tools.catalog.tools import CATALOG_TOOLS
 from tools.profile.service import AccountService, ProfileService
 from tools.profile.tools import PROFILE_TOOLS
+from tools.recommend.service import RecommendService
+from tools.recommend.tools import RECOMMEND_TOOLS
 from tools.sizing.service import SizingService
 from tools.sizing.tools import SIZING_TOOLS
 
@@ -24,6 +26,8 @@ class ToolServices:
     catalog: CatalogStore | None = None
     #: None where sizing is not set up; its tools then say so.
     sizing: SizingService | None = None
+    #: None where recommendation is not set up; its tools then say so.
+    recommend: RecommendService | None = None
 
 
 class ToolRegistry:
@@ -52,4 +56,4 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS))
+    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS, *RECOMMEND_TOOLS))

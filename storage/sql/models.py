@@ -326,3 +326,29 @@ class FitFeedback(Base):
     garment_group: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Interaction(Base):
+    """One thing a person did with a product (viewed, liked, tried on, bought...), for recommendations.
+
+    Rows are the source of truth for personalisation: the knowledge graph's LIKED/BOUGHT edges,
+    popularity and the ranker's history features are all derived from them.
+    """
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_user_created", "user_id", "created_at"),
+        Index("ix_interactions_product_kind", "product_id", "kind"),
+        CheckConstraint(
+            "kind IN ('view', 'like', 'unlike', 'dislike', 'add_to_cart', 'try_on', 'purchase')",
+            name="interaction_kind",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The occasion the person was shopping for when it happened, if known.
+    occasion: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

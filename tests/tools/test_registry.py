@@ -36,6 +36,10 @@ def test_every_tool_has_a_precise_openai_schema() -> None:
         "take_price_alert_notifications",
         "recommend_size",
         "record_fit_feedback",
+        "recommend_outfit",
+        "complete_the_look",
+        "recommend_similar",
+        "record_interaction",
     ]
     for schema in registry.openai_schemas():
         function = schema["function"]

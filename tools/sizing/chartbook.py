@@ -58,6 +58,12 @@ class ChartBook:
                 return chart
         return default_chart(department, group, system)
 
+    def brands_with_charts(self) -> builtins.set[str]:
+        """Brand keys that have a chart of their own (the house override's key "" excluded)."""
+        with self._db.session() as session:
+            keys = session.scalars(select(SizeChartRow.brand_key).distinct()).all()
+        return {key for key in keys if key}
+
     def save(self, chart: SizeChart, actor_id: str | None) -> SizeChart:
         """Store a chart, replacing the one with the same brand, department, group and system."""
         key = brand_key(chart.brand)

@@ -1,0 +1,941 @@
+"""Outfit recommendation: cache, candidates, ranking, composition, explanation and logging.
+
+One request goes:
+
+1. **Cache** (30 min): the key holds the request, the person's profile version and their
+   interaction generation, so a profile edit or a like makes the old lists unreachable at
+   once instead of waiting for them to expire.
+2. **Eligible slice**: in stock, wearable in the season, the person's department, within
+   budget, colours as asked, and suitable for the occasion by the graph's rules
+   (style→occasion and category→occasion). Each filter's survivors are counted so an empty
+   slice can say which filter emptied it.
+3. **Anchor candidates** (dresses, tops, ethnic sets) from four sources: graph neighbours
+   (categories that go with what the person owns or bought), vector similarity to what they
+   engaged with recently, live popularity, and the rules' best matches for the occasion.
+4. **Ranking**: the multi-task ranker (trained on RentTheRunway, ``tools.recommend.ranker``)
+   scores the anchors from occasion, season, profile and interaction history, blended with
+   occasion fit and the person's own colour, category and style affinities.
+5. **Composition** (``tools.recommend.compose``) completes each anchor into an outfit and
+   keeps the list diverse; the person's size is checked per piece when measurements allow.
+6. **Log**: every served list (cached or not) goes to ``recommendation-logs`` via the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+import numpy as np
+
+from graphs.base import GraphStore
+from graphs.builder import UserEdge, rebuild, sync_products
+from graphs.polyvore import GoesWith
+from graphs.queries import RuleTables, add_user_edge, complement_categories, remove_user_edge, rule_tables
+from graphs.rules import COLOURS, OCCASION_FORMALITY
+from graphs.schema import RelType
+from graphs.vocabulary import Occasion, Season, Slot
+from rag.documents import CATALOG_CURRENCY
+from rag.lexicon import Lexicon, is_han, load_lexicon
+from rag.money import RATES
+from rag.semantic import SemanticIndex
+from storage.cache.base import Namespaces
+from storage.events import Topic
+from storage.sql.outbox import add_event
+from tools.catalog.service import CatalogService
+from tools.profile.schemas import ProfileRead
+from tools.recommend.behaviour import ENGAGED, Behaviour, HistoryItem, InteractionKind, Recorded
+from tools.recommend.compose import ComposedOutfit, Composer, RuleMatrices, SizeCheck, gender_ok
+from tools.recommend.ranker import Candidate, HistoryEvent, ItemHistory, Profile, Ranker, build_ranker_inputs
+from tools.recommend.schemas import (
+    Outfit,
+    OutfitItem,
+    OutfitRequest,
+    OutfitResult,
+    Reason,
+    SimilarItem,
+    SimilarResult,
+)
+from tools.recommend.table import (
+    COLOUR_NAMES,
+    DEPARTMENT_GENDERS,
+    GENDERS,
+    KINDS,
+    SEASONS,
+    SLOTS,
+    USAGES,
+    Bools,
+    Floats,
+    OutfitTable,
+)
+
+logger = logging.getLogger(__name__)
+
+LOG_TOPIC = Topic.RECOMMENDATION_LOGS
+#: Below this temperature every outfit gets an outer layer.
+COLD_BELOW_C = 15.0
+#: Occasion fit below this is not offered at all.
+MIN_SUIT = 0.25
+#: How often the catalogue's fingerprint is compared with the table's, in seconds.
+REFRESH_EVERY_S = 5.0
+#: Anchors kept from each candidate source before ranking.
+SOURCE_LIMITS = {"rules": 150, "graph": 60, "vector": 60, "popular": 60}
+#: Recent engaged pieces whose mean vector looks for similar anchors.
+VECTOR_HISTORY = 10
+#: A candidate source's bonus in the anchor score: the graph and the person's own history are
+#: more specific than popularity or the occasion rules.
+SOURCE_BONUS = {"graph": 1.0, "vector": 1.0, "popular": 0.6, "rules": 0.0}
+#: Profile styles to catalogue usages.
+STYLE_USAGES: dict[str, tuple[str, ...]] = {
+    "casual": ("Casual",),
+    "smart_casual": ("Smart Casual",),
+    "business": ("Formal", "Smart Casual"),
+    "formal": ("Formal",),
+    "sporty": ("Sports",),
+    "streetwear": ("Casual",),
+    "ethnic": ("Ethnic",),
+    "classic": ("Formal", "Smart Casual"),
+    "minimalist": ("Smart Casual", "Casual"),
+}
+_OCCASION_ZH = {
+    Occasion.WEDDING: "婚礼",
+    Occasion.FORMAL: "正式场合",
+    Occasion.PARTY: "派对",
+    Occasion.WORK: "上班",
+    Occasion.DATE: "约会",
+    Occasion.EVERYDAY: "日常",
+    Occasion.VACATION: "度假",
+    Occasion.SPORT: "运动",
+    Occasion.OTHER: "日常",
+}
+_SEASON_ZH = {Season.SPRING: "春季", Season.SUMMER: "夏季", Season.FALL: "秋季", Season.WINTER: "冬季"}
+_USAGE_ZH = {
+    "Sports": "运动",
+    "Home": "居家",
+    "Casual": "休闲",
+    "Travel": "旅行",
+    "Smart Casual": "商务休闲",
+    "Party": "派对",
+    "Ethnic": "民族",
+    "Formal": "正式",
+}
+_HARMONY_ZH = {
+    "neutral": "中性色搭配",
+    "monochrome": "同色系",
+    "analogous": "邻近色",
+    "complementary": "互补色",
+    "triadic": "三角配色",
+}
+_MONTH_SEASON = {12: Season.WINTER, 1: Season.WINTER, 2: Season.WINTER, 3: Season.SPRING, 4: Season.SPRING,
+                 5: Season.SPRING, 6: Season.SUMMER, 7: Season.SUMMER, 8: Season.SUMMER, 9: Season.FALL,
+                 10: Season.FALL, 11: Season.FALL}  # fmt: skip
+
+ErrorCode = Literal["no_catalog", "unknown_product", "not_outfit_item", "bad_request"]
+
+
+class RecommendError(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The request after profile defaults and contradiction handling: what the slice is built from."""
+
+    occasion: Occasion
+    season: Season
+    cold: bool
+    budget_cny: float | None
+    currency: str
+    department: str | None
+    wanted: frozenset[str]
+    only: bool
+    avoided: frozenset[str]
+    relaxed: tuple[Reason, ...]
+
+    def applied(self) -> dict[str, object]:
+        return {
+            "occasion": self.occasion.value,
+            "season": self.season.value,
+            "outerwear": self.cold,
+            "budget_max": self.budget_cny,
+            "budget_currency": CATALOG_CURRENCY,
+            "department": self.department,
+            "colours": sorted(self.wanted),
+            "only_colours": self.only,
+            "avoid_colours": sorted(self.avoided),
+        }
+
+
+def colour_zh(lexicon: Lexicon) -> dict[str, str]:
+    """The first Chinese name the lexicon gives each catalogue colour."""
+    names: dict[str, str] = {}
+    for phrase, entries in lexicon.phrases.items():
+        text = "".join(phrase)
+        if is_han(text):
+            for entry in entries:
+                if entry.field == "colour" and (
+                    entry.value not in names or len(text) < len(names[entry.value])
+                ):
+                    names[entry.value] = text
+    return names
+
+
+def match_colours(word: str, lexicon: Lexicon) -> frozenset[str]:
+    """Catalogue colours a person's colour word stands for: "navy" -> Navy Blue, "红色" -> Red,
+    a family name ("blue", "green") -> every shade of it."""
+    key = word.casefold().strip()
+    exact = {name for name in COLOURS if name.casefold() == key}
+    if exact:
+        return frozenset(exact)
+    from_lexicon = {e.value for e in lexicon.lookup(key) if e.field == "colour" and e.value in COLOURS}
+    family = {name for name, info in COLOURS.items() if info.family == key}
+    return frozenset(from_lexicon | family)
+
+
+def _norm(values: Floats) -> Floats:
+    top = float(values.max()) if values.size else 0.0
+    bottom = float(values.min()) if values.size else 0.0
+    if top - bottom < 1e-12:
+        return np.zeros_like(values)
+    out: Floats = (values - bottom) / (top - bottom)
+    return out
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+class RecommendService:
+    def __init__(
+        self,
+        *,
+        catalog: CatalogService,
+        graph: GraphStore,
+        behaviour: Behaviour,
+        namespaces: Namespaces,
+        goes_with: Sequence[GoesWith],
+        semantic: Callable[[], SemanticIndex | None] = lambda: None,
+        ranker: Ranker | None = None,
+        profile_of: Callable[[str], ProfileRead | None] = lambda _user: None,
+        size_checker: Callable[[str], SizeCheck | None] = lambda _user: None,
+        compat: Callable[[str, Sequence[str]], Floats | None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.graph = graph
+        self.behaviour = behaviour
+        self.namespaces = namespaces
+        self.goes_with = list(goes_with)
+        self.semantic = semantic
+        self.ranker = ranker
+        self.profile_of = profile_of
+        self.size_checker = size_checker
+        self.compat = compat
+        self.clock = clock
+        self.lexicon = lexicon or load_lexicon()
+        self.colour_zh = colour_zh(self.lexicon)
+        self._lock = threading.Lock()
+        self._table: OutfitTable | None = None
+        self._matrices: RuleMatrices | None = None
+        self._rules: RuleTables | None = None
+        self._checked_at = 0.0
+
+    # --- the catalogue table and the graph --------------------------------------------------------
+
+    def refresh(self, *, force: bool = False) -> OutfitTable:
+        """The outfit table, rebuilt (with the graph's products) when the catalogue changed."""
+        now = time.monotonic()
+        with self._lock:
+            table = self._table
+            if table is not None and not force and now - self._checked_at < REFRESH_EVERY_S:
+                return table
+            self._checked_at = now
+            fingerprint = self.catalog.fingerprint()
+            if table is not None and not force and table.fingerprint == fingerprint:
+                return table
+            started = time.perf_counter()
+            docs = [doc for batch in self.catalog.docs() for doc in batch]
+            table = OutfitTable.build(docs, fingerprint)
+            if self._rules is None or force or self.graph.count_edges(RelType.GOES_WITH) == 0:
+                rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
+            elif self._table is not None:
+                changed = [doc for doc in docs if doc.id not in self._table.row_of]
+                sync_products(self.graph, changed)
+            self._rules = rule_tables(self.graph)
+            self._matrices = RuleMatrices(self._rules, table.articles)
+            self._table = table
+            logger.info(
+                "outfit table ready",
+                extra={"products": len(table), "seconds": round(time.perf_counter() - started, 2)},
+            )
+            return table
+
+    def warm(self) -> None:
+        """Build the table and the graph now (a start-up thread), logging instead of raising."""
+        try:
+            self.refresh()
+        except Exception:
+            logger.exception("warming the recommender failed; the first request will try again")
+
+    def rebuild_graph(self) -> dict[str, int]:
+        docs = [doc for batch in self.catalog.docs() for doc in batch]
+        counts = rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
+        with self._lock:
+            self._rules = rule_tables(self.graph)
+            if self._table is not None:
+                self._matrices = RuleMatrices(self._rules, self._table.articles)
+        return counts
+
+    def _state(self) -> tuple[OutfitTable, RuleMatrices, RuleTables]:
+        table = self.refresh()
+        assert self._matrices is not None  # set by refresh
+        assert self._rules is not None
+        if len(table) == 0:
+            raise RecommendError("no_catalog", "the catalogue has no products that can be part of an outfit")
+        return table, self._matrices, self._rules
+
+    def close(self) -> None:
+        self.graph.close()
+
+    # --- interactions ----------------------------------------------------------------------------
+
+    def record(
+        self, user_id: str, product_id: str, kind: InteractionKind, occasion: Occasion | None = None
+    ) -> Recorded:
+        """Store the interaction and apply it at once: graph edge, popularity, cache generation."""
+        try:
+            recorded = self.behaviour.record(user_id, product_id, kind, occasion)
+        except LookupError:
+            raise RecommendError("unknown_product", f"no product with id {product_id!r}") from None
+        at = recorded.at.isoformat()
+        if kind == InteractionKind.LIKE:
+            add_user_edge(self.graph, UserEdge(RelType.LIKED, user_id, product_id, at))
+        elif kind == InteractionKind.UNLIKE:
+            remove_user_edge(self.graph, RelType.LIKED, user_id, product_id)
+        elif kind == InteractionKind.PURCHASE:
+            add_user_edge(self.graph, UserEdge(RelType.BOUGHT, user_id, product_id, at))
+            add_user_edge(self.graph, UserEdge(RelType.OWNS, user_id, product_id, at))
+        return recorded
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def _resolve(self, request: OutfitRequest, profile: ProfileRead | None) -> Resolved:
+        relaxed: list[Reason] = []
+        occasion = request.occasion or Occasion.EVERYDAY
+        season = request.season or _MONTH_SEASON[self.clock().month]
+        cold = (
+            (request.temperature_c is not None and request.temperature_c < COLD_BELOW_C)
+            or bool({"cold", "snowy"} & set(request.weather))
+            or (request.temperature_c is None and season == Season.WINTER and "hot" not in request.weather)
+        )
+        currency = (
+            request.currency or (profile.budget.currency if profile and profile.budget else None) or "CNY"
+        )
+        budget = request.budget_max
+        if (
+            budget is None
+            and profile is not None
+            and profile.budget is not None
+            and profile.budget.max is not None
+        ):
+            budget = float(profile.budget.max)
+            currency = profile.budget.currency or currency
+        budget_cny = round(budget * RATES[currency], 2) if budget is not None else None
+        department = request.department or (profile.department if profile else None)
+        wanted: set[str] = set()
+        unknown: list[str] = []
+        for word in request.colours:
+            found = match_colours(word, self.lexicon)
+            wanted |= found
+            if not found:
+                unknown.append(word)
+        avoided: set[str] = set()
+        for word in [*request.avoid_colours, *(profile.avoided_colours if profile else [])]:
+            avoided |= match_colours(word, self.lexicon)
+        if unknown:
+            relaxed.append(
+                Reason(
+                    code="unknown_colour",
+                    en=f"I do not know the colour {', '.join(unknown)}, so I left it out",
+                    zh=f"我不认识颜色“{'、'.join(unknown)}”，已忽略",
+                )
+            )
+        only = request.only_colours and bool(wanted)
+        clash = wanted & avoided
+        if clash:
+            names = ", ".join(sorted(clash))
+            names_zh = "、".join(self.colour_zh.get(c, c) for c in sorted(clash))
+            wanted -= clash
+            if only and not wanted:
+                only = False
+                relaxed.append(
+                    Reason(
+                        code="contradictory_colours",
+                        en=f"You asked for only {names} and also for no {names}, "
+                        "which leaves no colour at all; "
+                        "I kept the colours you ruled out out, and show other colours instead",
+                        zh=f"您既要求只要{names_zh}，又要求不要{names_zh}，这样没有任何颜色可选；"
+                        "我保留了“不要”的要求，改为推荐其他颜色",
+                    )
+                )
+            else:
+                relaxed.append(
+                    Reason(
+                        code="contradictory_colours",
+                        en=f"{names} was both wanted and ruled out; I left it out",
+                        zh=f"{names_zh}既被要求又被排除，我按排除处理",
+                    )
+                )
+        return Resolved(
+            occasion=occasion,
+            season=season,
+            cold=cold,
+            budget_cny=budget_cny,
+            currency=currency,
+            department=department.value if department is not None else None,
+            wanted=frozenset(wanted),
+            only=only,
+            avoided=frozenset(avoided),
+            relaxed=tuple(relaxed),
+        )
+
+    def _suitability(self, table: OutfitTable, rules: RuleTables, occasion: Occasion) -> Floats:
+        """Occasion fit per row: the style's rule, lifted by a category rule (heels for a party)
+        by at most half a step, so a casual piece never passes for formal on its category alone."""
+        by_usage = np.array([rules.style_occasion.get((u, occasion.value), 0.0) for u in USAGES])
+        style = by_usage[table.usage]
+        category_weights = {a: w for (a, o), w in rules.category_occasion.items() if o == occasion.value}
+        if not category_weights:
+            return style
+        category = table.per_article(category_weights, -1.0)
+        lifted = np.where(category >= 0, np.maximum(style, np.minimum(category, style + 0.5)), style)
+        result: Floats = lifted
+        return result
+
+    def _affinity(
+        self, table: OutfitTable, history: Sequence[HistoryItem], profile: ProfileRead | None
+    ) -> Floats:
+        """The person's taste per row, in [0, 1]: colours, categories and styles they engaged with
+        (recent ones count more), their favourite colours and styles, minus what they disliked."""
+        colour = np.zeros(len(COLOUR_NAMES) + 1)
+        usage = np.zeros(len(USAGES))
+        article: dict[str, float] = {}
+        rows = table.rows([item.product_id for item in history])
+        row_of = {table.ids[r]: r for r in rows}
+        for age, item in enumerate(history):
+            row = row_of.get(item.product_id)
+            if row is None or item.kind == InteractionKind.VIEW:
+                continue
+            sign = -1.0 if item.kind in (InteractionKind.DISLIKE, InteractionKind.UNLIKE) else 1.0
+            weight = sign * 0.9**age
+            colour[int(table.colour[row])] += weight
+            usage[int(table.usage[row])] += weight
+            article[table.article_types[row]] = article.get(table.article_types[row], 0.0) + weight
+        if profile is not None:
+            for word in profile.favourite_colours:
+                for name in match_colours(word, self.lexicon):
+                    colour[COLOUR_NAMES.index(name)] += 1.0
+            for style in profile.styles:
+                for name in STYLE_USAGES.get(style.value, ()):
+                    usage[USAGES.index(name)] += 1.0
+        colour_row = colour[np.where(table.colour >= 0, table.colour, len(COLOUR_NAMES))]
+        article_row = table.per_article(article)
+        score = (
+            np.tanh(colour_row / 2) * 0.4
+            + np.tanh(usage[table.usage] / 2) * 0.3
+            + np.tanh(article_row / 2) * 0.3
+        )
+        out: Floats = np.clip(0.5 + score / 2, 0.0, 1.0)
+        return out
+
+    def _eligible(
+        self, table: OutfitTable, resolved: Resolved, suit: Floats, exclude: Sequence[str]
+    ) -> tuple[Bools, list[tuple[str, int]]]:
+        """The rows an outfit may use, and how many survived each filter (for explaining an empty slice)."""
+        stages: list[tuple[str, int]] = []
+        mask = table.in_stock.copy()
+        stages.append(("in_stock", int(mask.sum())))
+        mask &= (table.seasons & (1 << SEASONS.index(resolved.season))) != 0
+        stages.append(("season", int(mask.sum())))
+        if resolved.department is not None:
+            genders = [GENDERS.index(g) for g in DEPARTMENT_GENDERS[resolved.department]]
+            mask &= np.isin(table.gender, genders)
+            stages.append(("department", int(mask.sum())))
+        mask &= suit >= MIN_SUIT
+        stages.append(("occasion", int(mask.sum())))
+        if resolved.avoided:
+            mask &= ~np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.avoided])
+            stages.append(("avoid_colours", int(mask.sum())))
+        if resolved.only:
+            mask &= np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.wanted])
+            stages.append(("only_colours", int(mask.sum())))
+        if resolved.budget_cny is not None:
+            mask &= table.price <= resolved.budget_cny
+            stages.append(("budget", int(mask.sum())))
+        excluded = table.rows(exclude)
+        if excluded:
+            mask[excluded] = False
+        return mask, stages
+
+    def _anchor_candidates(
+        self,
+        user_id: str,
+        table: OutfitTable,
+        anchors: Bools,
+        base: Floats,
+        history: Sequence[HistoryItem],
+    ) -> dict[int, str]:
+        """Anchor rows by the first source that proposed them."""
+        found: dict[int, str] = {}
+
+        def take(rows: Sequence[int], source: str) -> None:
+            kept = 0
+            for row in rows:
+                if kept >= SOURCE_LIMITS[source]:
+                    break
+                if anchors[row] and row not in found:
+                    found[row] = source
+                    kept += 1
+
+        complements = complement_categories(self.graph, user_id)
+        if complements:
+            weight = table.per_article(complements)
+            rows = np.flatnonzero(anchors & (weight > 0))
+            take([int(r) for r in rows[np.argsort(-(weight[rows] + base[rows]), kind="stable")]], "graph")
+        semantic = self.semantic()
+        engaged = [item.product_id for item in history if item.kind in ENGAGED][:VECTOR_HISTORY]
+        if semantic is not None and semantic.ready and engaged:
+            vectors = semantic.vectors(engaged)
+            if vectors:
+                query = np.mean(np.stack(list(vectors.values())), axis=0)
+                query /= max(float(np.linalg.norm(query)), 1e-9)
+                hits = semantic.search_vector(query, top_k=400).hits
+                take([r for r in table.rows([h.id for h in hits]) if table.ids[r] not in vectors], "vector")
+        popular = self.behaviour.popular(500)
+        if popular:
+            take(table.rows([pid for pid, _ in popular]), "popular")
+        rows = np.flatnonzero(anchors)
+        take([int(r) for r in rows[np.argsort(-base[rows], kind="stable")]], "rules")
+        return found
+
+    def _rank(
+        self,
+        table: OutfitTable,
+        rows: Sequence[int],
+        resolved: Resolved,
+        profile: ProfileRead | None,
+        history: Sequence[HistoryItem],
+    ) -> Floats | None:
+        if self.ranker is None or not rows:
+            return None
+        counts = self.behaviour.item_counts([table.ids[r] for r in rows])
+        candidates = []
+        for row in rows:
+            c = counts.get(table.ids[row])
+            item = (
+                ItemHistory(
+                    n=c.n,
+                    likes=c.likes,
+                    rated=c.likes + c.dislikes,
+                    occasion_counts={
+                        Occasion(o): n for o, n in c.occasions.items() if o in Occasion._value2member_map_
+                    },
+                )
+                if c is not None
+                else ItemHistory()
+            )
+            candidates.append(Candidate(kind=KINDS[int(table.kind[row])], history=item))
+        hist_rows = {table.ids[r]: r for r in table.rows([h.product_id for h in history])}
+        events = [
+            HistoryEvent(
+                kind=KINDS[int(table.kind[hist_rows[h.product_id]])],
+                occasion=h.occasion,
+                liked=True
+                if h.kind == InteractionKind.LIKE
+                else False
+                if h.kind == InteractionKind.DISLIKE
+                else None,
+                when=h.at.date(),
+            )
+            for h in history
+            if h.product_id in hist_rows and h.kind in (ENGAGED | {InteractionKind.DISLIKE})
+        ]
+        person = Profile(
+            body_type=_BODY_TYPES.get(profile.body_shape.value) if profile and profile.body_shape else None,
+            height_cm=profile.height_cm if profile else None,
+            weight_kg=profile.weight_kg if profile else None,
+        )
+        inputs = build_ranker_inputs(
+            candidates,
+            occasion=resolved.occasion,
+            season=resolved.season,
+            profile=person,
+            history=events,
+            as_of=self.clock().date(),
+        )
+        scores: Floats = np.asarray(self.ranker.score(inputs), dtype=np.float64)
+        return scores
+
+    def _cache_key(self, user_id: str, what: str, payload: Any, profile: ProfileRead | None) -> str:
+        version = profile.updated_at.isoformat() if profile is not None else "-"
+        generation = self.behaviour.generation(user_id)
+        table = self._table.fingerprint if self._table is not None else "-"
+        return f"{what}:{user_id}:{_digest([payload, version, generation, table, self.ranker_version])}"
+
+    @property
+    def ranker_version(self) -> str | None:
+        return self.ranker.version if self.ranker is not None else None
+
+    def recommend_outfits(self, user_id: str, request: OutfitRequest) -> OutfitResult:
+        table, matrices, rules = self._state()
+        profile = self.profile_of(user_id)
+        key = self._cache_key(user_id, "outfits", request.model_dump(mode="json"), profile)
+        cached = self.namespaces.recommendations.get_json(key)
+        if cached is not None:
+            result = OutfitResult.model_validate(cached)
+            result.cached = True
+            result.served_id = uuid4().hex
+            self._log(user_id, "outfits", request.model_dump(mode="json"), result)
+            return result
+        result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=None)
+        self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
+        self._log(user_id, "outfits", request.model_dump(mode="json"), result)
+        return result
+
+    def complete_the_look(self, user_id: str, product_id: str, request: OutfitRequest) -> OutfitResult:
+        """Outfits built around one product the person already has in mind (or owns)."""
+        table, matrices, rules = self._state()
+        row = table.row_of.get(product_id)
+        if row is None:
+            if self.catalog.get_product(product_id) is None:
+                raise RecommendError("unknown_product", f"no product with id {product_id!r}")
+            raise RecommendError(
+                "not_outfit_item", f"product {product_id} is not something worn in an outfit, or is sold out"
+            )
+        profile = self.profile_of(user_id)
+        payload = {"anchor": product_id, **request.model_dump(mode="json")}
+        key = self._cache_key(user_id, "look", payload, profile)
+        cached = self.namespaces.recommendations.get_json(key)
+        if cached is not None:
+            result = OutfitResult.model_validate(cached)
+            result.cached = True
+            result.served_id = uuid4().hex
+            self._log(user_id, "complete_the_look", payload, result)
+            return result
+        result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=[product_id])
+        self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
+        self._log(user_id, "complete_the_look", payload, result)
+        return result
+
+    def _outfits(
+        self,
+        user_id: str,
+        request: OutfitRequest,
+        profile: ProfileRead | None,
+        table: OutfitTable,
+        matrices: RuleMatrices,
+        rules: RuleTables,
+        anchor_ids: list[str] | None,
+    ) -> OutfitResult:
+        resolved = self._resolve(request, profile)
+        suit = self._suitability(table, rules, resolved.occasion)
+        eligible, stages = self._eligible(table, resolved, suit, request.exclude_product_ids)
+        history = self.behaviour.history(user_id)
+        affinity = self._affinity(table, history, profile)
+        base = 0.55 * suit + 0.45 * affinity
+        if resolved.wanted and not resolved.only:
+            base = base + 0.3 * np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.wanted])
+        if profile is not None and profile.body_shape is not None:
+            shape = profile.body_shape.value
+            flatter = table.per_article({a: w for (a, b), w in rules.body_shape.items() if b == shape})
+            base = base + 0.1 * flatter
+        base = _norm(base)
+        sources: dict[str, int] = {}
+        anchor_score = base.copy()
+        if anchor_ids is not None:
+            anchors = table.rows(anchor_ids)
+            eligible = eligible.copy()
+            eligible[anchors] = True
+        else:
+            anchor_mask = eligible & np.isin(table.slot, [SLOTS.index(Slot.ONE_PIECE), SLOTS.index(Slot.TOP)])
+            found = self._anchor_candidates(user_id, table, anchor_mask, base, history)
+            rows = list(found)
+            for source in found.values():
+                sources[source] = sources.get(source, 0) + 1
+            ranked = self._rank(table, rows, resolved, profile, history)
+            bonus = np.array([SOURCE_BONUS[found[r]] for r in rows])
+            blended = 0.6 * base[rows] + 0.1 * bonus + (0.3 * _norm(ranked) if ranked is not None else 0.0)
+            anchor_score[rows] = blended
+            anchors = [rows[i] for i in np.argsort(-blended, kind="stable")]
+        size_check = self.size_checker(user_id)
+        composer = Composer(
+            table,
+            matrices,
+            eligible,
+            base,
+            budget=resolved.budget_cny,
+            cold=resolved.cold,
+            size_check=size_check,
+            compat=self.compat,
+        )
+        report = composer.compose(anchors, request.count)
+        outfits = [
+            self._outfit(table, matrices, rules, resolved, composed, profile) for composed in report.outfits
+        ]
+        shortfall = None
+        if len(outfits) < request.count:
+            shortfall = self._shortfall(stages, report.unfilled, resolved, len(outfits), request.count)
+        return OutfitResult(
+            outfits=outfits,
+            applied=resolved.applied(),
+            relaxed=list(resolved.relaxed),
+            shortfall=shortfall,
+            sources=sources,
+            ranker=self.ranker_version,
+            sizes_checked=size_check is not None,
+            served_id=uuid4().hex,
+        )
+
+    def _shortfall(
+        self,
+        stages: list[tuple[str, int]],
+        unfilled: dict[str, int],
+        resolved: Resolved,
+        got: int,
+        wanted: int,
+    ) -> Reason:
+        emptied = next((name for name, n in stages if n == 0), None)
+        if emptied is not None:
+            return Reason(
+                code=f"empty_{emptied}",
+                en=f"No product in stock passes the {emptied.replace('_', ' ')} filter "
+                f"({', '.join(f'{n} after {s}' for s, n in stages)}), "
+                "so I have no outfit to show rather than a poor one",
+                zh=f"按“{emptied}”条件筛选后没有有货的商品，所以不勉强推荐",
+            )
+        slot = max(unfilled, key=lambda k: unfilled[k]) if unfilled else "anchor"
+        budget = f" within ¥{resolved.budget_cny:g}" if resolved.budget_cny is not None else ""
+        return Reason(
+            code=f"short_{slot}",
+            en=f"I found {got} of {wanted} outfits: the remaining ones lacked a matching "
+            f"{slot.replace('_', ' ')}"
+            f"{budget} in stock",
+            zh=f"只找到{got}/{wanted}套：其余搭配缺少合适且有货的{slot}",
+        )
+
+    def _outfit(
+        self,
+        table: OutfitTable,
+        matrices: RuleMatrices,
+        rules: RuleTables,
+        resolved: Resolved,
+        composed: ComposedOutfit,
+        profile: ProfileRead | None,
+    ) -> Outfit:
+        items = [
+            OutfitItem(
+                product_id=table.ids[p.row],
+                name=table.names[p.row],
+                slot=p.slot,
+                article_type=table.article_types[p.row],
+                colour=table.colour_name(p.row),
+                price=round(float(table.price[p.row]), 2),
+                image_url=table.image_urls[p.row],
+                size=p.size,
+                generated=bool(table.generated[p.row]),
+            )
+            for p in composed.picks
+        ]
+        anchor = composed.picks[0].row
+        reasons = []
+        usage = table.usage_of(anchor)
+        occ = resolved.occasion
+        reasons.append(
+            Reason(
+                code="occasion",
+                en=f"{usage} style suits {occ.value} (formality {OCCASION_FORMALITY[occ]}/4)",
+                zh=f"{_USAGE_ZH.get(usage, usage)}风格适合{_OCCASION_ZH[occ]}",
+            )
+        )
+        first, second = items[0], items[1] if len(items) > 1 else None
+        if second is not None and first.colour and second.colour:
+            rule = matrices.harmony_rule.get((first.colour, second.colour))
+            if rule is None and first.colour == second.colour:
+                rule = "monochrome"
+            if rule is not None:
+                reasons.append(
+                    Reason(
+                        code="colour",
+                        en=f"{first.colour.lower()} with {second.colour.lower()}: {rule} colours",
+                        zh=f"{self.colour_zh.get(first.colour, first.colour)}配"
+                        f"{self.colour_zh.get(second.colour, second.colour)}：{_HARMONY_ZH.get(rule, rule)}",
+                    )
+                )
+            goes = rules.goes_with.get((first.article_type, second.article_type))
+            if goes:
+                reasons.append(
+                    Reason(
+                        code="goes_with",
+                        en=f"{first.article_type} and {second.article_type} are often worn together "
+                        "in real outfits",
+                        zh=f"{first.article_type}和{second.article_type}在真实穿搭中经常一起出现",
+                    )
+                )
+        layered = resolved.cold and Slot.OUTERWEAR not in composed.missing
+        reasons.append(
+            Reason(
+                code="season",
+                en=f"wearable in {resolved.season.value}"
+                + (" with an outer layer for the cold" if layered else ""),
+                zh=f"适合{_SEASON_ZH[resolved.season]}" + ("，含外套保暖" if layered else ""),
+            )
+        )
+        if Slot.OUTERWEAR in composed.missing:
+            reasons.append(
+                Reason(
+                    code="bring_layer",
+                    en="it will be cold: add a coat or jacket of your own, none in stock suits this outfit",
+                    zh="天气较冷：请搭配一件自己的外套，目前没有适合这套的外套有货",
+                )
+            )
+        if resolved.budget_cny is not None:
+            reasons.append(
+                Reason(
+                    code="budget",
+                    en=f"total ¥{composed.total:g} within your ¥{resolved.budget_cny:g} budget",
+                    zh=f"合计¥{composed.total:g}，在¥{resolved.budget_cny:g}预算内",
+                )
+            )
+        if profile is not None and profile.body_shape is not None:
+            weight = rules.body_shape.get((first.article_type, profile.body_shape.value))
+            if weight:
+                reasons.append(
+                    Reason(
+                        code="body_shape",
+                        en=f"{first.article_type.lower()} are a flattering choice for a "
+                        f"{profile.body_shape.value.replace('_', ' ')} shape",
+                        zh=f"{first.article_type}适合您的身形",
+                    )
+                )
+        sized = [item for item in items if item.size]
+        if sized:
+            reasons.append(
+                Reason(
+                    code="size",
+                    en="in stock in your size: " + ", ".join(f"{i.name} {i.size}" for i in sized),
+                    zh="您的尺码有货：" + "，".join(f"{i.name} {i.size}" for i in sized),
+                )
+            )
+        return Outfit(
+            items=items,
+            total_price=composed.total,
+            currency=CATALOG_CURRENCY,
+            score=round(composed.score, 4),
+            reasons=reasons,
+        )
+
+    # --- similar items ---------------------------------------------------------------------------
+
+    def similar(self, user_id: str, product_id: str, limit: int = 8) -> SimilarResult:
+        """Products like this one, in stock and for the same department and slot: by MiniLM vectors
+        when they are indexed, else by the graph (same category, harmonious colour, same style)."""
+        table, matrices, _rules = self._state()
+        row = table.row_of.get(product_id)
+        if row is None:
+            if self.catalog.get_product(product_id) is None:
+                raise RecommendError("unknown_product", f"no product with id {product_id!r}")
+            raise RecommendError(
+                "not_outfit_item", f"product {product_id} is not something worn in an outfit"
+            )
+        mask = table.in_stock & gender_ok(table, row) & (table.slot == table.slot[row])
+        mask[row] = False
+        semantic = self.semantic()
+        method: Literal["vector", "graph"] = "graph"
+        scored: list[tuple[int, float]] = []
+        if semantic is not None and semantic.ready:
+            vector = semantic.vectors([product_id]).get(product_id)
+            if vector is not None:
+                hits = semantic.search_vector(vector, top_k=min(400, max(limit * 20, 50))).hits
+                for hit in hits:
+                    r = table.row_of.get(hit.id)
+                    if r is not None and mask[r]:
+                        scored.append((r, hit.score))
+                method = "vector"
+        if not scored:
+            method = "graph"
+            same = (table.article == table.article[row]) & mask
+            colour = np.where(table.colour >= 0, table.colour, len(COLOUR_NAMES))
+            harmony = matrices.harmony[colour[row], colour]
+            score = 0.5 * same + 0.3 * np.clip(harmony, 0, 1) + 0.2 * (table.usage == table.usage[row])
+            rows = np.flatnonzero(mask & same)
+            if len(rows) == 0:
+                rows = np.flatnonzero(mask)
+            order = rows[np.argsort(-score[rows], kind="stable")][:limit]
+            scored = [(int(r), float(score[r])) for r in order]
+        items = [
+            SimilarItem(
+                product_id=table.ids[r],
+                name=table.names[r],
+                article_type=table.article_types[r],
+                colour=table.colour_name(r),
+                price=round(float(table.price[r]), 2),
+                image_url=table.image_urls[r],
+                score=round(s, 4),
+                generated=bool(table.generated[r]),
+            )
+            for r, s in scored[:limit]
+        ]
+        result = SimilarResult(product_id=product_id, items=items, method=method)
+        self._log(user_id, "similar", {"product_id": product_id, "limit": limit}, result)
+        return result
+
+    # --- logging ---------------------------------------------------------------------------------
+
+    def _log(self, user_id: str, kind: str, request: Any, result: OutfitResult | SimilarResult) -> None:
+        if isinstance(result, OutfitResult):
+            served = [[item.product_id for item in outfit.items] for outfit in result.outfits]
+            extra: dict[str, Any] = {
+                "cached": result.cached,
+                "sources": result.sources,
+                "ranker": result.ranker,
+            }
+            served_id = result.served_id
+        else:
+            served = [[item.product_id] for item in result.items]
+            extra = {"method": result.method}
+            served_id = uuid4().hex
+        with self.catalog.db.session() as session:
+            add_event(
+                session,
+                topic=LOG_TOPIC,
+                type=f"recommendation.{kind}",
+                key=user_id,
+                payload={
+                    "served_id": served_id,
+                    "user_id": user_id,
+                    "request": request,
+                    "served": served,
+                    "at": self.clock().isoformat(),
+                    **extra,
+                },
+            )
+
+
+_BODY_TYPES: dict[str, Any] = {
+    "hourglass": "hourglass",
+    "pear": "pear",
+    "apple": "apple",
+    "rectangle": "straight & narrow",
+    "inverted_triangle": "athletic",
+}
