@@ -293,6 +293,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from storage.stores import build_stores
     from tools.catalog.runtime import CatalogBackground, open_catalog
     from tools.profile.service import AccountService, ProfileService
+    from tools.recommend.runtime import open_recommender
     from tools.registry import ToolServices
     from tools.sizing.runtime import open_sizing
 
@@ -319,8 +320,10 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
         background = CatalogBackground(catalog, stores, settings)
         background.start()
         sizing = await asyncio.to_thread(open_sizing, settings, stores.db)
+        profiles = ProfileService(stores.db)
+        recommend = await asyncio.to_thread(open_recommender, settings, stores, catalog, profiles, sizing)
         services = ToolServices(
-            accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog, sizing=sizing
+            accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing, recommend=recommend
         )
         if settings.llm.provider == "embedded":
             sink.write("  (starting the embedded LLM server…)\n")

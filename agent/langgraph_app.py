@@ -28,6 +28,7 @@ from storage.stores import Stores, build_stores
 from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService, EmailTaken, ProfileService
+from tools.recommend.runtime import open_recommender
 from tools.registry import ToolServices, default_registry
 from tools.sizing.runtime import open_sizing
 
@@ -83,10 +84,15 @@ def _prepare(settings: Settings) -> tuple[Stores, AgentDeps]:
     CatalogBackground(catalog, stores, settings).start()
     classifier = default_classifier()
     classifier.route("hello")  # loads the embedding model now, not inside the first run
+    sizing = open_sizing(settings, stores.db)
     deps = AgentDeps(
         registry=default_registry(),
         services=ToolServices(
-            accounts=accounts, profiles=profiles, catalog=catalog, sizing=open_sizing(settings, stores.db)
+            accounts=accounts,
+            profiles=profiles,
+            catalog=catalog,
+            sizing=sizing,
+            recommend=open_recommender(settings, stores, catalog, profiles, sizing),
         ),
         classifier=classifier,
         llm=None,

@@ -104,6 +104,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "I found {total} matching products in stock in size {size}. The top {shown}: {items}.",
         "找到 {total} 件 {size} 码有货的商品，前 {shown} 件：{items}。",
     ),
+    "outfits_found": ("Here are {n} outfit ideas:", "为你搭配了 {n} 套："),
+    "outfits_none": (
+        "I could not put a complete outfit together: {why}",
+        "没能搭配出完整的一套：{why}",
+    ),
+    "outfit_why": ("Why the first one works: {reasons}.", "第一套的理由：{reasons}。"),
     "product_item": ("{name} ({price} CNY, id {id})", "{name}（{price}元，编号 {id}）"),
     "products_none": (
         "I found nothing in the catalogue matching that{understood}. Try another colour, item or price.",

@@ -27,6 +27,7 @@ from tools.catalog.store import CatalogStore
 from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role, UserRead
 from tools.profile.service import AccountService, NotFound, ProfileService
+from tools.recommend.service import RecommendService
 from tools.sizing.service import SizingService
 
 API_PREFIX = "/api/v1"
@@ -80,6 +81,11 @@ def _sizing(connection: HTTPConnection) -> SizingService:
     return sizing
 
 
+def _recommend(connection: HTTPConnection) -> RecommendService:
+    recommend: RecommendService = connection.app.state.recommend
+    return recommend
+
+
 def _webhook(connection: HTTPConnection) -> WebhookProcessor:
     webhook: WebhookProcessor = connection.app.state.webhook
     return webhook
@@ -95,6 +101,7 @@ TurnsDep = Annotated[TurnRunner, Depends(_turns)]
 CatalogDep = Annotated[CatalogStore, Depends(_catalog)]
 WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
 SizingDep = Annotated[SizingService, Depends(_sizing)]
+RecommendDep = Annotated[RecommendService, Depends(_recommend)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agent.service import HandoffConflict, SessionNotFound
 from core.logging import request_id_var
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
+from tools.recommend.service import RecommendError
 from tools.sizing.service import SizingError
 
 PROBLEM_JSON = "application/problem+json"
@@ -103,6 +104,13 @@ async def _sizing_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, str(exc), instance=request.url.path, code=exc.code, missing=exc.missing)
 
 
+async def _recommend_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unknown product is a 404; anything else the service refused is the caller's 422."""
+    assert isinstance(exc, RecommendError)
+    status = 404 if exc.code == "unknown_product" else 422
+    return problem(status, exc.message, instance=request.url.path, code=exc.code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
@@ -110,3 +118,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SessionNotFound, _session_not_found)
     app.add_exception_handler(HandoffConflict, _handoff_conflict)
     app.add_exception_handler(SizingError, _sizing_error)
+    app.add_exception_handler(RecommendError, _recommend_error)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -22,7 +23,7 @@ from agent.service import ChatService
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.middleware import Metrics, RequestContextMiddleware
-from api.routers import alerts, auth, catalog, chat, health, profiles, sizing, support, users
+from api.routers import alerts, auth, catalog, chat, health, profiles, recommend, sizing, support, users
 from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
@@ -33,6 +34,7 @@ from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.catalog.webhook import WebhookProcessor
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
+from tools.recommend.runtime import open_recommender
 from tools.registry import ToolServices
 from tools.sizing.runtime import open_sizing
 
@@ -124,8 +126,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.push_async_callback(run_in_threadpool, background.stop)
             sizing_service = await run_in_threadpool(open_sizing, settings, stores.db)
             app.state.sizing = sizing_service
+            recommender = await run_in_threadpool(
+                open_recommender, settings, stores, catalog, profiles, sizing_service
+            )
+            stack.push_async_callback(run_in_threadpool, recommender.close)
+            if settings.recommend.warm_on_start:
+                warming = threading.Thread(target=recommender.warm, name="recommend-warm", daemon=True)
+                warming.start()
+                stack.push_async_callback(run_in_threadpool, warming.join)
+            app.state.recommend = recommender
             services = ToolServices(
-                accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing_service
+                accounts=accounts,
+                profiles=profiles,
+                catalog=catalog,
+                sizing=sizing_service,
+                recommend=recommender,
             )
             chat_service = await stack.enter_async_context(open_agent(settings, stores.db, services))
             app.state.chat = chat_service
@@ -173,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog.router,
         alerts.router,
         sizing.router,
+        recommend.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -18,6 +18,8 @@ from agent.state import Outcome, Step
 from tools.base import ToolContext, ToolResult
 from tools.profile.schemas import Locale
 from tools.profile.tools import plain_number
+from tools.recommend.schemas import OutfitResult
+from tools.recommend.tools import outfit_line
 
 #: Products named in a reply; the rest are on the cards.
 SHOWN_IN_TEXT = 3
@@ -26,11 +28,79 @@ SEARCH_LIMIT = 5
 _CURRENCIES = {"CNY", "USD", "EUR", "GBP", "HKD", "JPY", "INR"}
 
 
+#: The chat's occasion words to the recommender's closed set.
+_OCCASIONS: dict[str, str] = {
+    "wedding": "wedding",
+    "work": "work",
+    "interview": "work",
+    "date": "date",
+    "party": "party",
+    "casual": "everyday",
+    "travel": "vacation",
+    "beach": "vacation",
+    "sport": "sport",
+    "formal_event": "formal",
+    "funeral": "formal",
+    "graduation": "formal",
+}
+#: Outfits whose pieces are named in the reply; the rest are on the cards.
+OUTFITS_IN_TEXT = 2
+
+
+def _outfit_arguments(slots: Slots) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"count": 3}
+    if slots.occasion is not None:
+        arguments["occasion"] = _OCCASIONS[slots.occasion.value]
+    if slots.season is not None:
+        arguments["season"] = "fall" if slots.season.value == "autumn" else slots.season.value
+    if slots.weather:
+        arguments["weather"] = [w.value for w in slots.weather]
+    budget = slots.budget
+    if budget is not None and budget.max is not None:
+        arguments.update(budget_max=budget.max, currency=_currency(budget.currency))
+    if slots.colours:
+        arguments["colours"] = slots.colours
+    if slots.avoided_colours:
+        arguments["avoid_colours"] = slots.avoided_colours
+    return arguments
+
+
 def outfit_advice(step: Step, turn: Turn) -> Handled:
     slots = step.slots
-    if not (slots.occasion or slots.categories or slots.season or slots.weather or slots.styles):
+    card = _referenced(step, turn)
+    if card is None and not (
+        slots.occasion or slots.categories or slots.season or slots.weather or slots.styles
+    ):
         return clarify(step, turn, "ask_occasion", ["occasion"])
-    return unavailable(step, turn)
+    if not turn.has_tool("recommend_outfit") or getattr(turn.deps.services, "recommend", None) is None:
+        return unavailable(step, turn)
+    arguments = _outfit_arguments(slots)
+    if card is not None:
+        result = turn.call("complete_the_look", {"product_id": card["id"], **arguments})
+    else:
+        result = turn.call("recommend_outfit", arguments)
+    if not result.ok:
+        return _failed(step, turn, result)
+    found = OutfitResult.model_validate(result.data["result"])
+    cards = [c.model_dump(mode="json") for c in result.cards]
+    zh = turn.language == "zh"
+    if not found.outfits:
+        why = found.shortfall.zh if zh and found.shortfall else found.shortfall.en if found.shortfall else ""
+        lines = [say("outfits_none", turn.language, why=why)]
+        return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts))
+    lines = [say("outfits_found", turn.language, n=str(len(found.outfits)))]
+    lines.extend(
+        outfit_line(n, outfit, zh) for n, outfit in enumerate(found.outfits[:OUTFITS_IN_TEXT], start=1)
+    )
+    lines.extend(r.zh if zh else r.en for r in found.relaxed)
+    reasons = found.outfits[0].reasons[:2]
+    if reasons:
+        lines.append(
+            say("outfit_why", turn.language, reasons="; ".join(r.zh if zh else r.en for r in reasons))
+        )
+    if any(item.generated for outfit in found.outfits for item in outfit.items):
+        lines.append(say("generated_note", turn.language))
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts, cards=cards))
 
 
 def _currency(code: str | None) -> str:
