@@ -68,6 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench_sizing.add_argument("--products", type=_positive, default=1000, help="measured products")
     bench_sizing.add_argument("--warmup", type=_not_negative, default=50, help="unmeasured products first")
+    recommend = suites.add_parser(
+        "recommend", help="ranker recall/NDCG/AUC (all, cold start) and Polyvore FITB / compatibility AUC"
+    )
+    recommend.add_argument("--limit", type=_positive, default=None, help="use only the first N RTR records")
+    recommend.add_argument("--no-single-task", action="store_true", help="skip the single-task baseline")
+    bench_recommend = suites.add_parser(
+        "bench-recommend", help="outfit recommendation latency p50/p99, cold (cache miss) and warm (hit)"
+    )
+    bench_recommend.add_argument("--requests", type=_positive, default=200, help="measured requests")
+    bench_recommend.add_argument("--warmup", type=_not_negative, default=10, help="unmeasured requests first")
+    bench_recommend.add_argument(
+        "--limit-products", type=_positive, default=None, help="load only the first N catalogue products"
+    )
     bench_events = suites.add_parser(
         "bench-events", help="event bus throughput and end-to-end latency (in-process, or a Kafka broker)"
     )
@@ -122,6 +135,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.suite == "bench-sizing":
         _report("bench_sizing", products=args.products, warmup=args.warmup)
+        return 0
+    if args.suite == "recommend":
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        _report("recommend", limit=args.limit, single_task=not args.no_single_task)
+        return 0
+    if args.suite == "bench-recommend":
+        _report(
+            "bench_recommend",
+            requests_n=args.requests,
+            warmup=args.warmup,
+            limit_products=args.limit_products,
+        )
         return 0
     if args.suite == "bench-events":
         _report("bench_events", events=args.events, bootstrap=args.bootstrap)
