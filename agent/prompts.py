@@ -105,6 +105,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "找到 {total} 件 {size} 码有货的商品，前 {shown} 件：{items}。",
     ),
     "outfits_found": ("Here are {n} outfit ideas:", "为你搭配了 {n} 套："),
+    "outfit_found": ("Here is one outfit idea:", "为你搭配了 1 套："),
     "outfits_none": (
         "I could not put a complete outfit together: {why}",
         "没能搭配出完整的一套：{why}",

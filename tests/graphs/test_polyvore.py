@@ -84,4 +84,3 @@ def test_loader_round_trip(tmp_path: Path) -> None:
     path.write_text(json.dumps(document), encoding="utf-8")
     assert load_goes_with(path) == [GoesWith("Dresses", "Heels", 0.7, 15)]
     assert load_goes_with(tmp_path / "missing.json") == []
-

@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             keep = ["--if-missing"] if args.if_missing else []
             status |= ranker.main(["train", "--model-dir", str(settings.ranker_dir), *keep])
     if args.command == "train-compat":
-        polyvore = paths.research_data_dir / "polyvore_maryland"
-        if not polyvore.is_dir():
-            sys.stderr.write(f"Polyvore data not found at {polyvore}: no compatibility model trained\n")
+        outfits = paths.research_data_dir / "polyvore_maryland"
+        if not outfits.is_dir():
+            sys.stderr.write(f"Polyvore data not found at {outfits}: no compatibility model trained\n")
             status = status if args.if_missing else 2
         else:
             status |= compat.main(

@@ -39,7 +39,7 @@ from graphs.base import GraphStore
 from graphs.builder import UserEdge, rebuild, sync_products
 from graphs.polyvore import GoesWith
 from graphs.queries import RuleTables, add_user_edge, complement_categories, remove_user_edge, rule_tables
-from graphs.rules import COLOURS, OCCASION_FORMALITY
+from graphs.rules import COLOURS, OCCASION_FORMALITY, STYLE_FORMALITY
 from graphs.schema import RelType
 from graphs.vocabulary import Occasion, Season, Slot
 from rag.documents import CATALOG_CURRENCY
@@ -75,6 +75,7 @@ from tools.recommend.table import (
     Floats,
     OutfitTable,
 )
+from tools.sizing.schemas import RTR_BODY_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -572,7 +573,7 @@ class RecommendService:
             if h.product_id in hist_rows and h.kind in (ENGAGED | {InteractionKind.DISLIKE})
         ]
         person = Profile(
-            body_type=_BODY_TYPES.get(profile.body_shape.value) if profile and profile.body_shape else None,
+            body_type=RTR_BODY_TYPE.get(profile.body_shape.value) if profile and profile.body_shape else None,
             height_cm=profile.height_cm if profile else None,
             weight_kg=profile.weight_kg if profile else None,
         )
@@ -599,19 +600,7 @@ class RecommendService:
 
     def recommend_outfits(self, user_id: str, request: OutfitRequest) -> OutfitResult:
         table, matrices, rules = self._state()
-        profile = self.profile_of(user_id)
-        key = self._cache_key(user_id, "outfits", request.model_dump(mode="json"), profile)
-        cached = self.namespaces.recommendations.get_json(key)
-        if cached is not None:
-            result = OutfitResult.model_validate(cached)
-            result.cached = True
-            result.served_id = uuid4().hex
-            self._log(user_id, "outfits", request.model_dump(mode="json"), result)
-            return result
-        result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=None)
-        self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
-        self._log(user_id, "outfits", request.model_dump(mode="json"), result)
-        return result
+        return self._served(user_id, "outfits", request, None, table, matrices, rules)
 
     def complete_the_look(self, user_id: str, product_id: str, request: OutfitRequest) -> OutfitResult:
         """Outfits built around one product the person already has in mind (or owns)."""
@@ -623,19 +612,32 @@ class RecommendService:
             raise RecommendError(
                 "not_outfit_item", f"product {product_id} is not something worn in an outfit, or is sold out"
             )
+        return self._served(user_id, "complete_the_look", request, product_id, table, matrices, rules)
+
+    def _served(
+        self,
+        user_id: str,
+        kind: str,
+        request: OutfitRequest,
+        anchor: str | None,
+        table: OutfitTable,
+        matrices: RuleMatrices,
+        rules: RuleTables,
+    ) -> OutfitResult:
+        """The cached list if it is still current, else a new one (cached); logged either way."""
         profile = self.profile_of(user_id)
-        payload = {"anchor": product_id, **request.model_dump(mode="json")}
-        key = self._cache_key(user_id, "look", payload, profile)
+        payload = {"anchor": anchor, **request.model_dump(mode="json")}
+        key = self._cache_key(user_id, kind, payload, profile)
         cached = self.namespaces.recommendations.get_json(key)
         if cached is not None:
             result = OutfitResult.model_validate(cached)
             result.cached = True
             result.served_id = uuid4().hex
-            self._log(user_id, "complete_the_look", payload, result)
-            return result
-        result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=[product_id])
-        self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
-        self._log(user_id, "complete_the_look", payload, result)
+        else:
+            anchors = [anchor] if anchor is not None else None
+            result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=anchors)
+            self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
+        self._log(user_id, kind, payload, result)
         return result
 
     def _outfits(
@@ -759,15 +761,7 @@ class RecommendService:
         ]
         anchor = composed.picks[0].row
         reasons = []
-        usage = table.usage_of(anchor)
-        occ = resolved.occasion
-        reasons.append(
-            Reason(
-                code="occasion",
-                en=f"{usage} style suits {occ.value} (formality {OCCASION_FORMALITY[occ]}/4)",
-                zh=f"{_USAGE_ZH.get(usage, usage)}风格适合{_OCCASION_ZH[occ]}",
-            )
-        )
+        reasons.append(self._occasion_reason(table, rules, anchor, resolved.occasion))
         first, second = items[0], items[1] if len(items) > 1 else None
         if second is not None and first.colour and second.colour:
             rule = matrices.harmony_rule.get((first.colour, second.colour))
@@ -843,6 +837,31 @@ class RecommendService:
             currency=CATALOG_CURRENCY,
             score=round(composed.score, 4),
             reasons=reasons,
+        )
+
+    def _occasion_reason(self, table: OutfitTable, rules: RuleTables, row: int, occasion: Occasion) -> Reason:
+        """How well the anchor's style fits the occasion, in words that match the rule's weight."""
+        usage = table.usage_of(row)
+        usage_zh = _USAGE_ZH.get(usage, usage)
+        fit = rules.style_occasion.get((usage, occasion.value), 0.0)
+        if fit >= 0.99:
+            return Reason(
+                code="occasion",
+                en=f"{usage} style is right for {occasion.value}",
+                zh=f"{usage_zh}风格正适合{_OCCASION_ZH[occasion]}",
+            )
+        if fit >= 0.6:
+            return Reason(
+                code="occasion",
+                en=f"{usage} style suits {occasion.value}",
+                zh=f"{usage_zh}风格适合{_OCCASION_ZH[occasion]}",
+            )
+        dressier = STYLE_FORMALITY.get(usage, 1) > OCCASION_FORMALITY[occasion]
+        way, way_zh = ("dressier", "正式") if dressier else ("more relaxed", "随意")
+        return Reason(
+            code="occasion",
+            en=f"{usage} style is a little {way} than {occasion.value} usually calls for, and goes with it",
+            zh=f"{usage_zh}风格比{_OCCASION_ZH[occasion]}通常的穿着{way_zh}一些，也可以搭配",
         )
 
     # --- similar items ---------------------------------------------------------------------------
@@ -930,12 +949,3 @@ class RecommendService:
                     **extra,
                 },
             )
-
-
-_BODY_TYPES: dict[str, Any] = {
-    "hourglass": "hourglass",
-    "pear": "pear",
-    "apple": "apple",
-    "rectangle": "straight & narrow",
-    "inverted_triangle": "athletic",
-}

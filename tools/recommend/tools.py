@@ -135,10 +135,14 @@ class RecommendOutfitArgs(ToolArgs):
     )
 
 
-def recommend_outfit(context: ToolContext, args: RecommendOutfitArgs) -> ToolResult:
+def _outfits_result(context: ToolContext, args: RecommendOutfitArgs, anchor: str | None) -> ToolResult:
     service = _service(context)
+    request = OutfitRequest(**args.model_dump(exclude={"product_id"}))
     try:
-        result = service.recommend_outfits(context.user_id, OutfitRequest(**args.model_dump()))
+        if anchor is None:
+            result = service.recommend_outfits(context.user_id, request)
+        else:
+            result = service.complete_the_look(context.user_id, anchor, request)
     except RecommendError as exc:
         return _failure(exc)
     return ToolResult(
@@ -147,6 +151,10 @@ def recommend_outfit(context: ToolContext, args: RecommendOutfitArgs) -> ToolRes
         facts=outfit_facts(context, result),
         cards=outfit_cards(result),
     )
+
+
+def recommend_outfit(context: ToolContext, args: RecommendOutfitArgs) -> ToolResult:
+    return _outfits_result(context, args, None)
 
 
 RECOMMEND_OUTFIT: Tool[RecommendOutfitArgs] = Tool(
@@ -171,18 +179,7 @@ class CompleteTheLookArgs(RecommendOutfitArgs):
 
 
 def complete_the_look(context: ToolContext, args: CompleteTheLookArgs) -> ToolResult:
-    service = _service(context)
-    request = OutfitRequest(**args.model_dump(exclude={"product_id"}))
-    try:
-        result = service.complete_the_look(context.user_id, args.product_id, request)
-    except RecommendError as exc:
-        return _failure(exc)
-    return ToolResult(
-        ok=True,
-        data={"result": result.model_dump(mode="json")},
-        facts=outfit_facts(context, result),
-        cards=outfit_cards(result),
-    )
+    return _outfits_result(context, args, args.product_id)
 
 
 COMPLETE_THE_LOOK: Tool[CompleteTheLookArgs] = Tool(

@@ -27,6 +27,15 @@ GARMENT_GROUPS: tuple[GarmentGroup, ...] = get_args(GarmentGroup)
 #: Body types as RentTheRunway's customers report them (the model's training vocabulary).
 RtrBodyType = Literal["hourglass", "athletic", "pear", "petite", "full bust", "straight & narrow", "apple"]
 
+#: The profile's body shapes in RentTheRunway's vocabulary (the model's); the rest have no match.
+RTR_BODY_TYPE: dict[str, RtrBodyType] = {
+    "hourglass": "hourglass",
+    "pear": "pear",
+    "apple": "apple",
+    "rectangle": "straight & narrow",
+    "inverted_triangle": "athletic",
+}
+
 
 @dataclass(frozen=True)
 class FeedbackStats:

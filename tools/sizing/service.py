@@ -45,7 +45,7 @@ from tools.sizing.chartbook import ChartBook
 from tools.sizing.charts import Dimension, SizeChart, department_of, garment_group
 from tools.sizing.model import FitModel
 from tools.sizing.priors import estimate_body
-from tools.sizing.schemas import FeedbackStats, FitLabel, FitQuery, GarmentGroup, RtrBodyType
+from tools.sizing.schemas import RTR_BODY_TYPE, FeedbackStats, FitLabel, FitQuery, GarmentGroup
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +57,6 @@ MODEL_GROUPS: frozenset[GarmentGroup] = frozenset({"dress", "top", "outerwear", 
 LEAN_SHIFT = 0.15
 #: Feedback rows read per person or product: enough for stable rates, bounded for latency.
 FEEDBACK_WINDOW = 200
-
-#: The profile's body shapes in RentTheRunway's vocabulary (the model's); the rest have no match.
-_BODY_TYPES: dict[str, RtrBodyType] = {
-    "hourglass": "hourglass",
-    "pear": "pear",
-    "apple": "apple",
-    "rectangle": "straight & narrow",
-    "inverted_triangle": "athletic",
-}
 
 ErrorCode = Literal[
     "no_product", "one_size", "no_chart", "missing_measurements", "implausible", "unknown_size"
@@ -488,7 +479,7 @@ class SizingService:
                     height_cm=body.values.get("height"),
                     weight_kg=body.values.get("weight"),
                     bust_cm=known["chest"].value_cm if "chest" in known else None,
-                    body_type=_BODY_TYPES.get(body.body_shape or ""),
+                    body_type=RTR_BODY_TYPE.get(body.body_shape or ""),
                     person=person,
                     product=product_stats,
                     product_size=self._stats(on_product, option.size),

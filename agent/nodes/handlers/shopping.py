@@ -88,7 +88,10 @@ def outfit_advice(step: Step, turn: Turn) -> Handled:
         why = found.shortfall.zh if zh and found.shortfall else found.shortfall.en if found.shortfall else ""
         lines = [say("outfits_none", turn.language, why=why)]
         return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts))
-    lines = [say("outfits_found", turn.language, n=str(len(found.outfits)))]
+    count = len(found.outfits)
+    lines = [
+        say("outfits_found", turn.language, n=str(count)) if count > 1 else say("outfit_found", turn.language)
+    ]
     lines.extend(
         outfit_line(n, outfit, zh) for n, outfit in enumerate(found.outfits[:OUTFITS_IN_TEXT], start=1)
     )

@@ -1,0 +1,109 @@
+"""Outfit advice in conversation: the agent answers from recommend_outfit / complete_the_look.
+
+Judged against the stores: every piece named in a reply is a stored product at its stored price,
+and the outfits come back as cards numbered by outfit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.runtime import open_agent
+from agent.service import ChatEvent, ChatService
+from storage.stores import Stores, build_stores
+from tests.agent.conftest import replies
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tools.catalog.runtime import open_catalog
+from tools.catalog.store import CatalogStore
+from tools.profile.schemas import ProfileUpdate
+from tools.profile.service import AccountService, ProfileService
+from tools.profile.tools import plain_number
+from tools.recommend.runtime import open_recommender
+from tools.registry import ToolServices
+
+pytestmark = [pytest.mark.unit, pytest.mark.anyio]
+
+
+@dataclass
+class Stylist:
+    service: ChatService
+    catalog: CatalogStore
+    stores: Stores
+    user_id: str
+
+    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
+        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
+
+
+def cards(events: list[ChatEvent]) -> list[dict[str, Any]]:
+    return [e.data["card"] for e in events if e.event == "card"]
+
+
+@pytest.fixture
+def open_stylist(tmp_path: Path, classifier: Any) -> Callable[[], Any]:
+    settings = make_settings(
+        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300}
+    )
+
+    @asynccontextmanager
+    async def make() -> AsyncIterator[Stylist]:
+        stores = build_stores(settings)
+        try:
+            catalog = open_catalog(settings, stores)
+            accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
+            user = accounts.create_user(email="dresser@example.com", password="a-long-password-1")
+            profiles.update(user.id, ProfileUpdate.model_validate({"department": "men"}))
+            recommend = open_recommender(settings, stores, catalog, profiles, None)
+            services = ToolServices(
+                accounts=accounts, profiles=profiles, catalog=catalog, recommend=recommend
+            )
+            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
+                yield Stylist(service, catalog, stores, user.id)
+            recommend.close()
+        finally:
+            stores.close()
+
+    return make
+
+
+def _check_prices(stylist: Stylist, reply: str) -> int:
+    """Every "(id N, ¥P)" in the reply is a stored product whose lowest price is P; returns how many."""
+    quoted = re.findall(r"id (\w+), ¥([\d.]+)|编号 (\w+)，¥([\d.]+)", reply)
+    for en_id, en_price, zh_id, zh_price in quoted:
+        detail = stylist.catalog.catalog.get_product(en_id or zh_id)
+        assert detail is not None
+        assert plain_number(min(sku.price for sku in detail.skus)) == (en_price or zh_price)
+    return len(quoted)
+
+
+async def test_outfits_for_work_in_english(open_stylist):
+    async with open_stylist() as stylist:
+        events = await stylist.say("what should I wear to work this autumn?")
+        reply = replies(events)[0]
+        assert "outfit ideas" in reply, reply
+        assert _check_prices(stylist, reply) >= 3  # a top, a bottom and shoes at least
+        first_outfit = [card["data"]["slot"] for card in cards(events) if card["data"]["outfit"] == 1]
+        assert {"top", "bottom", "shoes"} <= set(first_outfit)
+
+
+async def test_outfits_in_chinese_and_completing_a_shown_piece(open_stylist):
+    async with open_stylist() as stylist:
+        events = await stylist.say("秋天上班穿什么好？")
+        reply = replies(events)[0]
+        assert "为你搭配了" in reply, reply
+        assert _check_prices(stylist, reply) >= 3
+        session = next(e.data["session_id"] for e in events if e.event == "session")
+        first = cards(events)[0]
+        follow = await stylist.say("what goes with the first one?", session_id=session)
+        tools = [e.data["tool"] for e in follow if e.event == "tool_started"]
+        assert "complete_the_look" in tools
+        reply = replies(follow)[0]
+        assert first["id"] in reply  # the outfits are built around the piece pointed at
+        _check_prices(stylist, reply)
