@@ -19,7 +19,8 @@ any slot (as in the Polyvore test tasks). The test files are read by ``evals.pol
 
 Weights are numpy arrays copied out of scikit-learn after fitting, saved as ``model.npz`` next to
 a ``manifest.json`` that holds the npz's sha256 (checked before loading; nothing is unpickled) in
-a versioned folder ``<model_root>/<version>/``, like ``tools.sizing.model``.
+a versioned folder ``<model_root>/<version>/``: the format of ``tools.artifacts``, shared with
+``tools.sizing.model`` and the ranker.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import io
 import json
 import logging
 import os
@@ -43,6 +43,10 @@ from typing import Any
 import numpy as np
 
 from graphs.vocabulary import Slot
+from tools.artifacts import MANIFEST_FILE as MANIFEST_FILE
+from tools.artifacts import MODEL_FILE as MODEL_FILE
+from tools.artifacts import ModelArtifactError as ModelArtifactError
+from tools.artifacts import list_versions, read_artifact, version_folder, version_name, write_artifact
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,6 @@ Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 FEATURE_VERSION = "compat-minilm-pair-v1"
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
-MODEL_FILE = "model.npz"
-MANIFEST_FILE = "manifest.json"
 SLOTS: tuple[Slot, ...] = tuple(Slot)
 SEED = 20261128
 HOLDOUT = 0.15
@@ -67,10 +69,6 @@ MCN_SLOT: dict[str, Slot] = {
     "bag": Slot.BAG,
     "accessory": Slot.ACCESSORY,
 }
-
-
-class ModelArtifactError(RuntimeError):
-    """A saved model cannot be trusted: missing or corrupt files, or a hash that does not match."""
 
 
 def cache_root() -> Path:
@@ -234,41 +232,29 @@ class CompatModel:
         """Write ``<model_root>/<version>/`` (npz first, manifest last, so a folder with a manifest
         is complete) and return that folder."""
         folder = model_root / self.version
-        folder.mkdir(parents=True, exist_ok=False)
-        buffer = io.BytesIO()
-        np.savez(buffer, **self.arrays())  # type: ignore[arg-type]
-        blob = buffer.getvalue()
-        (folder / MODEL_FILE).write_bytes(blob)
-        manifest = {
-            **self.manifest,
-            "version": self.version,
-            "feature_version": FEATURE_VERSION,
-            "embedding_model": EMBEDDING_MODEL,
-            "dim": self.dim,
-            "slots": [s.value for s in SLOTS][: self.type_w.shape[0]],
-            "model_file": MODEL_FILE,
-            "model_sha256": hashlib.sha256(blob).hexdigest(),
-        }
-        tmp = folder / (MANIFEST_FILE + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(folder / MANIFEST_FILE)
-        self.manifest = manifest
+        self.manifest = write_artifact(
+            folder,
+            self.arrays(),
+            {
+                **self.manifest,
+                "version": self.version,
+                "feature_version": FEATURE_VERSION,
+                "embedding_model": EMBEDDING_MODEL,
+                "dim": self.dim,
+                "slots": [s.value for s in SLOTS][: self.type_w.shape[0]],
+            },
+        )
         return folder
 
 
 def new_version(fingerprint: str, now: datetime | None = None) -> str:
     """``compat-<UTC yyyymmddHHMMSS>-<8 hex>``: sorts by time, names its inputs."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
-    return f"compat-{stamp}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    return version_name("compat", fingerprint, now)
 
 
 def versions(model_root: Path) -> list[str]:
     """Versions with a manifest under ``model_root``, oldest first."""
-    if not model_root.is_dir():
-        return []
-    return sorted(
-        p.name for p in model_root.iterdir() if _VERSION.match(p.name) and (p / MANIFEST_FILE).is_file()
-    )
+    return list_versions(model_root, _VERSION)
 
 
 def load_compat_model(model_dir: Path | None = None, version: str | None = None) -> CompatModel | None:
@@ -279,38 +265,16 @@ def load_compat_model(model_dir: Path | None = None, version: str | None = None)
     the npz's sha256 differs from the manifest's.
     """
     model_dir = model_dir or default_model_root()
+    folder: Path | None
     if version is None and (model_dir / MANIFEST_FILE).is_file():
         folder = model_dir
     else:
-        if version is None:
-            found = versions(model_dir)
-            if not found:
-                return None
-            version = found[-1]
-        folder = model_dir / version
-        if not (folder / MANIFEST_FILE).is_file():
-            raise ModelArtifactError(f"compat model version {version!r} not found in {model_dir}")
+        folder = version_folder(model_dir, version, _VERSION, "compat model")
+    if folder is None:
+        return None
+    arrays, manifest = read_artifact(folder, FEATURE_VERSION)
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelArtifactError(f"unreadable manifest in {folder}: {error}") from error
-    if not isinstance(manifest, dict):
-        raise ModelArtifactError(f"manifest in {folder} is not an object")
-    try:
-        blob = (folder / str(manifest.get("model_file", MODEL_FILE))).read_bytes()
-    except OSError as error:
-        raise ModelArtifactError(f"cannot read the model file in {folder}: {error}") from error
-    if hashlib.sha256(blob).hexdigest() != manifest.get("model_sha256"):
-        raise ModelArtifactError(f"model file in {folder} does not match its manifest's sha256")
-    if manifest.get("feature_version") != FEATURE_VERSION:
-        raise ModelArtifactError(
-            f"{folder.name} has features {manifest.get('feature_version')!r}, this code {FEATURE_VERSION!r}"
-        )
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
-            parts = {
-                k: np.asarray(arrays[k], np.float32) for k in ("type_w", "type_b", "w1", "b1", "w2", "b2")
-            }
+        parts = {k: np.asarray(arrays[k], np.float32) for k in ("type_w", "type_b", "w1", "b1", "w2", "b2")}
     except (KeyError, ValueError, OSError) as error:
         raise ModelArtifactError(f"corrupt compat model in {folder}: {error}") from error
     return CompatModel(version=str(manifest.get("version", folder.name)), manifest=manifest, **parts)

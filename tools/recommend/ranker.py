@@ -15,14 +15,12 @@ bottom lets the small like data borrow the rent data's representation. The ranki
 **Why numpy.** The network is tiny (a few thousand weights) and torch is not installed; forward,
 backward and Adam are written out here, and a gradient check in the tests guards them. Each
 version lives in ``<model_dir>/<version>/`` as ``model.npz`` + ``manifest.json`` (with the npz's
-sha256, checked before loading; nothing is unpickled).
+sha256, checked before loading; nothing is unpickled), the format of ``tools.artifacts``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
 import json
 import logging
 import math
@@ -36,6 +34,10 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
+from tools.artifacts import MANIFEST_FILE as MANIFEST_FILE
+from tools.artifacts import MODEL_FILE as MODEL_FILE
+from tools.artifacts import ModelArtifactError as ModelArtifactError
+from tools.artifacts import list_versions, read_artifact, version_folder, version_name, write_artifact
 from tools.recommend.schemas import ItemKind, Occasion, Season
 from tools.sizing.schemas import RtrBodyType
 
@@ -55,8 +57,6 @@ BODY_TYPES: tuple[str, ...] = get_args(RtrBodyType)
 
 #: Bump when the features or their meaning change: a model of another feature version is not loaded.
 FEATURE_VERSION = "rank-v1"
-MODEL_FILE = "model.npz"
-MANIFEST_FILE = "manifest.json"
 PARAM_NAMES = (
     "w1",
     "b1",
@@ -107,10 +107,6 @@ CATEGORICAL_SIZES: dict[str, int] = {
 }
 N_ONE_HOT = sum(CATEGORICAL_SIZES.values())
 N_INPUT = len(NUMERIC_FEATURES) + N_ONE_HOT
-
-
-class ModelArtifactError(RuntimeError):
-    """A saved ranker cannot be trusted: missing or corrupt files, or a sha256 that does not match."""
 
 
 # --- the runtime contract ----------------------------------------------------------------------
@@ -633,46 +629,33 @@ class Ranker:
         """Write ``<model_dir>/<version>/`` (model file first, manifest last, so a folder with a
         manifest is complete) and return that folder."""
         folder = model_dir / self.version
-        folder.mkdir(parents=True, exist_ok=False)
-        buffer = io.BytesIO()
-        arrays: dict[str, Any] = self.arrays()
-        np.savez(buffer, **arrays)
-        blob = buffer.getvalue()
-        (folder / MODEL_FILE).write_bytes(blob)
-        manifest = {
-            **self.manifest,
-            "version": self.version,
-            "feature_version": FEATURE_VERSION,
-            "numeric_features": list(NUMERIC_FEATURES),
-            "categorical_sizes": dict(CATEGORICAL_SIZES),
-            "occasions": [str(o) for o in OCCASIONS],
-            "kinds": [str(k) for k in KINDS],
-            "seasons": [str(s) for s in SEASONS],
-            "body_types": list(BODY_TYPES),
-            "priors": self.priors.as_dict(),
-            "alpha": self.alpha,
-            "model_file": MODEL_FILE,
-            "model_sha256": hashlib.sha256(blob).hexdigest(),
-        }
-        tmp = folder / (MANIFEST_FILE + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(folder / MANIFEST_FILE)
-        self.manifest = manifest
+        self.manifest = write_artifact(
+            folder,
+            self.arrays(),
+            {
+                **self.manifest,
+                "version": self.version,
+                "feature_version": FEATURE_VERSION,
+                "numeric_features": list(NUMERIC_FEATURES),
+                "categorical_sizes": dict(CATEGORICAL_SIZES),
+                "occasions": [str(o) for o in OCCASIONS],
+                "kinds": [str(k) for k in KINDS],
+                "seasons": [str(s) for s in SEASONS],
+                "body_types": list(BODY_TYPES),
+                "priors": self.priors.as_dict(),
+                "alpha": self.alpha,
+            },
+        )
         return folder
 
 
 def new_version(kind: str, fingerprint: str, now: datetime | None = None) -> str:
     """``rank-<kind>-<UTC yyyymmddHHMMSS>-<8 hex>``: sorts by time, names its inputs."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
-    return f"rank-{kind}-{stamp}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    return version_name(f"rank-{kind}", fingerprint, now)
 
 
 def versions(model_dir: Path) -> list[str]:
-    if not model_dir.is_dir():
-        return []
-    return sorted(
-        p.name for p in model_dir.iterdir() if _VERSION.match(p.name) and (p / MANIFEST_FILE).is_file()
-    )
+    return list_versions(model_dir, _VERSION)
 
 
 def load_ranker(model_dir: Path, version: str | None = None) -> Ranker | None:
@@ -681,33 +664,13 @@ def load_ranker(model_dir: Path, version: str | None = None) -> Ranker | None:
     Raises ``ModelArtifactError`` when the asked-for version is missing, a file is corrupt, the
     npz's sha256 differs from the manifest's, or the features are of another version.
     """
-    if version is None:
-        found = versions(model_dir)
-        if not found:
-            return None
-        version = found[-1]
-    folder = model_dir / version
-    if not (folder / MANIFEST_FILE).is_file():
-        raise ModelArtifactError(f"ranker version {version!r} not found in {model_dir}")
+    folder = version_folder(model_dir, version, _VERSION, "ranker")
+    if folder is None:
+        return None
+    version = folder.name
+    arrays, manifest = read_artifact(folder, FEATURE_VERSION)
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelArtifactError(f"unreadable manifest in {folder}: {error}") from error
-    if not isinstance(manifest, dict):
-        raise ModelArtifactError(f"manifest in {folder} is not an object")
-    try:
-        blob = (folder / str(manifest.get("model_file", MODEL_FILE))).read_bytes()
-    except OSError as error:
-        raise ModelArtifactError(f"cannot read the model file of {version}: {error}") from error
-    if hashlib.sha256(blob).hexdigest() != manifest.get("model_sha256"):
-        raise ModelArtifactError(f"model file of {version} does not match its manifest's sha256")
-    if manifest.get("feature_version") != FEATURE_VERSION:
-        raise ModelArtifactError(
-            f"{version} has features {manifest.get('feature_version')!r}, this code {FEATURE_VERSION!r}"
-        )
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
-            params = {name: np.asarray(arrays[name]) for name in PARAM_NAMES}
+        params = {name: arrays[name] for name in PARAM_NAMES}
         priors = Priors.from_dict(manifest["priors"])
         alpha = float(manifest["alpha"])
     except (KeyError, ValueError, TypeError, OSError) as error:

@@ -13,24 +13,27 @@ numpy arrays when trained, and those arrays are what is saved and evaluated: one
 5-8 sizes are scored in well under a millisecond, without sklearn's per-call overhead
 (thread pools, input validation), and loading never unpickles code. Each version lives in its
 own folder ``<model_dir>/<version>/`` with ``model.npz`` and ``manifest.json``; the manifest
-holds the model file's sha256, checked before the arrays are read.
+holds the model file's sha256, checked before the arrays are read (the format is
+``tools.artifacts``, shared with the recommendation models).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
 
+from tools.artifacts import MANIFEST_FILE as MANIFEST_FILE
+from tools.artifacts import MODEL_FILE as MODEL_FILE
+from tools.artifacts import ModelArtifactError as ModelArtifactError
+from tools.artifacts import list_versions, read_artifact, version_folder, version_name, write_artifact
+from tools.artifacts import read_manifest as read_manifest
 from tools.sizing.schemas import FIT_LABELS, GARMENT_GROUPS, FeedbackStats, FitQuery, RtrBodyType
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -38,8 +41,6 @@ Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 #: Bump when the features or their meaning change: a model of another feature version is not reused.
 FEATURE_VERSION = "fitq-v2"
-MODEL_FILE = "model.npz"
-MANIFEST_FILE = "manifest.json"
 _CHUNK = 1024
 _MIN_FIT = 1e-3
 _VERSION = re.compile(r"^fit-[a-z0-9]+-\d{14}-[0-9a-f]{8}$")
@@ -72,10 +73,6 @@ ROOMINESS_FEATURES: tuple[str, ...] = (
     *(f"{entity}_offset_vs_mean" for entity in _ENTITIES),
     "offset_vs_person_and_product",
 )
-
-
-class ModelArtifactError(RuntimeError):
-    """A saved model cannot be trusted: missing or corrupt files, or a hash that does not match."""
 
 
 @dataclass(frozen=True)
@@ -289,52 +286,29 @@ class FitModel:
         """Write ``<model_dir>/<version>/`` (model file first, manifest last, so a folder with a
         manifest is complete) and return that folder."""
         folder = model_dir / self.version
-        folder.mkdir(parents=True, exist_ok=False)
-        buffer = io.BytesIO()
-        arrays: dict[str, Any] = self.forest.arrays()
-        np.savez(buffer, **arrays)
-        blob = buffer.getvalue()
-        (folder / MODEL_FILE).write_bytes(blob)
-        manifest = {
-            **self.manifest,
-            "version": self.version,
-            "feature_version": FEATURE_VERSION,
-            "features": list(FEATURE_NAMES),
-            "labels": list(FIT_LABELS),
-            "priors": self.priors.as_dict(),
-            "model_file": MODEL_FILE,
-            "model_sha256": hashlib.sha256(blob).hexdigest(),
-        }
-        tmp = folder / (MANIFEST_FILE + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(folder / MANIFEST_FILE)
-        self.manifest = manifest
+        self.manifest = write_artifact(
+            folder,
+            self.forest.arrays(),
+            {
+                **self.manifest,
+                "version": self.version,
+                "feature_version": FEATURE_VERSION,
+                "features": list(FEATURE_NAMES),
+                "labels": list(FIT_LABELS),
+                "priors": self.priors.as_dict(),
+            },
+        )
         return folder
 
 
 def new_version(kind: str, fingerprint: str, now: datetime | None = None) -> str:
     """``fit-<kind>-<UTC yyyymmddHHMMSS>-<8 hex>``: sorts by time, names its inputs."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
-    return f"fit-{kind}-{stamp}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+    return version_name(f"fit-{kind}", fingerprint, now)
 
 
 def versions(model_dir: Path) -> list[str]:
     """Versions with a manifest under ``model_dir``, oldest first."""
-    if not model_dir.is_dir():
-        return []
-    return sorted(
-        p.name for p in model_dir.iterdir() if _VERSION.match(p.name) and (p / MANIFEST_FILE).is_file()
-    )
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelArtifactError(f"unreadable manifest in {folder}: {error}") from error
-    if not isinstance(manifest, dict):
-        raise ModelArtifactError(f"manifest in {folder} is not an object")
-    return manifest
+    return list_versions(model_dir, _VERSION)
 
 
 def load_model(model_dir: Path, version: str | None = None) -> FitModel | None:
@@ -343,29 +317,13 @@ def load_model(model_dir: Path, version: str | None = None) -> FitModel | None:
     Raises ``ModelArtifactError`` when the asked-for version is missing, or the files are
     corrupt, or the model file's sha256 differs from the manifest's.
     """
-    if version is None:
-        found = versions(model_dir)
-        if not found:
-            return None
-        version = found[-1]
-    folder = model_dir / version
-    if not (folder / MANIFEST_FILE).is_file():
-        raise ModelArtifactError(f"fit model version {version!r} not found in {model_dir}")
-    manifest = read_manifest(folder)
+    folder = version_folder(model_dir, version, _VERSION, "fit model")
+    if folder is None:
+        return None
+    arrays, manifest = read_artifact(folder, FEATURE_VERSION)
     try:
-        blob = (folder / str(manifest.get("model_file", MODEL_FILE))).read_bytes()
-    except OSError as error:
-        raise ModelArtifactError(f"cannot read the model file of {version}: {error}") from error
-    if hashlib.sha256(blob).hexdigest() != manifest.get("model_sha256"):
-        raise ModelArtifactError(f"model file of {version} does not match its manifest's sha256")
-    if manifest.get("feature_version") != FEATURE_VERSION:
-        raise ModelArtifactError(
-            f"{version} has features {manifest.get('feature_version')!r}, this code {FEATURE_VERSION!r}"
-        )
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
-            forest = Forest.from_arrays(arrays)
+        forest = Forest.from_arrays(arrays)
         priors = Priors.from_dict(manifest["priors"])
     except (KeyError, ValueError, TypeError, OSError) as error:
-        raise ModelArtifactError(f"corrupt fit model {version}: {error}") from error
-    return FitModel(version=version, manifest=manifest, forest=forest, priors=priors)
+        raise ModelArtifactError(f"corrupt fit model {folder.name}: {error}") from error
+    return FitModel(version=folder.name, manifest=manifest, forest=forest, priors=priors)
