@@ -4,8 +4,10 @@ The embedded stack with the whole shipped catalogue, the trained ranker if there
 person with a profile (so sizes are checked). Requests vary occasion, season, budget and colours;
 each is asked once cold (a full computation: eligible slice, candidates, ranking, composition,
 size checks, log) and then again warm (served from the cache, still logged). A third pass records
-a like before each request, which must both invalidate the cache and change the next list: its
-latency is "a like changes the next recommendation within" this many milliseconds.
+a like before a request (of a piece in the first outfit's category, in another colour, as someone
+browsing would), which invalidates the cache: its latency is "a like changes the next
+recommendation within" this many milliseconds, and the count of lists that changed says how often
+one like is enough to change what is shown.
 
 Targets (issue 6): p99 ≤ 50 ms warm, ≤ 150 ms cold, on 2 cores.
 """
@@ -29,6 +31,7 @@ from tools.profile.service import AccountService, ProfileService
 from tools.recommend.behaviour import InteractionKind
 from tools.recommend.runtime import open_recommender
 from tools.recommend.schemas import OutfitRequest
+from tools.recommend.table import OutfitTable
 from tools.sizing.runtime import open_sizing
 
 WARM_P99_MS = 50.0
@@ -110,7 +113,9 @@ def run(*, requests_n: int = 200, warmup: int = 10, limit_products: int | None =
             changed = 0
             for request in measured[: max(1, len(measured) // 4)]:
                 before = service.recommend_outfits(user.id, request)
-                target = _other_piece(before, table.ids)
+                target = _alternative(before, table)
+                if target is None:
+                    continue
                 started = time.perf_counter()
                 service.record(user.id, target, InteractionKind.LIKE)
                 after = service.recommend_outfits(user.id, request)
@@ -144,10 +149,23 @@ def _ids(result: Any) -> list[list[str]]:
     return [[item.product_id for item in outfit.items] for outfit in result.outfits]
 
 
-def _other_piece(result: Any, ids: list[str]) -> str:
-    """A product not in the list, so liking it is news (the first catalogue piece not shown)."""
+def _alternative(result: Any, table: OutfitTable) -> str | None:
+    """What a person browsing the list would like next: an in-stock piece of the first outfit's
+    anchor category and department, in another colour, that no outfit shows."""
+    if not result.outfits:
+        return None
+    anchor = table.row_of[result.outfits[0].items[0].product_id]
     shown = {pid for outfit in _ids(result) for pid in outfit}
-    return next(pid for pid in ids if pid not in shown)
+    for row in range(len(table)):
+        if (
+            table.article[row] == table.article[anchor]
+            and table.gender[row] == table.gender[anchor]
+            and table.colour[row] != table.colour[anchor]
+            and table.in_stock[row]
+            and table.ids[row] not in shown
+        ):
+            return table.ids[row]
+    return None
 
 
 def table(result: dict[str, Any]) -> str:
