@@ -27,10 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     ):
         command = commands.add_parser(name, help=f"train {what} into the folders the settings name")
         command.add_argument("--if-missing", action="store_true", help="keep a model that already exists")
+    commands.add_parser(
+        "rebuild-graph",
+        help="rebuild the knowledge graph the settings select from the catalogue and interactions",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from core.training import TrainingPaths
+
+    if args.command == "rebuild-graph":
+        return _rebuild_graph()
+
     from graphs import polyvore
     from tools.recommend import compat, ranker
 
@@ -72,6 +80,31 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             )
     return status
+
+
+def _rebuild_graph() -> int:
+    """A full rebuild, for attribute edits a restart does not notice (a restart only adds new products)."""
+    import json
+
+    from core.config import get_settings
+    from storage.stores import build_stores
+    from tools.catalog.runtime import open_catalog
+    from tools.profile.service import ProfileService
+    from tools.recommend.runtime import open_recommender
+
+    settings = get_settings()
+    stores = build_stores(settings)
+    try:
+        catalog = open_catalog(settings, stores)
+        service = open_recommender(settings, stores, catalog, ProfileService(stores.db), None)
+        try:
+            counts = service.rebuild_graph()
+        finally:
+            service.close()
+    finally:
+        stores.close()
+    sys.stdout.write(json.dumps(counts) + "\n")
+    return 0
 
 
 if __name__ == "__main__":

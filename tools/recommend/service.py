@@ -40,7 +40,7 @@ from graphs.builder import UserEdge, rebuild, sync_products
 from graphs.polyvore import GoesWith
 from graphs.queries import RuleTables, add_user_edge, complement_categories, remove_user_edge, rule_tables
 from graphs.rules import COLOURS, OCCASION_FORMALITY, STYLE_FORMALITY
-from graphs.schema import RelType
+from graphs.schema import NodeLabel, RelType
 from graphs.vocabulary import Occasion, Season, Slot
 from rag.documents import CATALOG_CURRENCY
 from rag.lexicon import Lexicon, is_han, load_lexicon
@@ -268,7 +268,7 @@ class RecommendService:
             started = time.perf_counter()
             docs = [doc for batch in self.catalog.docs() for doc in batch]
             table = OutfitTable.build(docs, fingerprint)
-            if self._rules is None or force or self.graph.count_edges(RelType.GOES_WITH) == 0:
+            if force or (self._table is None and not self._graph_current(table)):
                 rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
             elif self._table is not None:
                 changed = [doc for doc in docs if doc.id not in self._table.row_of]
@@ -281,6 +281,16 @@ class RecommendService:
                 extra={"products": len(table), "seconds": round(time.perf_counter() - started, 2)},
             )
             return table
+
+    def _graph_current(self, table: OutfitTable) -> bool:
+        """Whether the graph a previous process built (a Kuzu folder, a shared Neo4j) still matches:
+        the same products and the rules present. A restart then skips the rebuild; attribute edits
+        to existing products need ``rebuild_graph`` (``python -m tools.recommend rebuild-graph``)."""
+        return (
+            self.graph.count(NodeLabel.PRODUCT) == len(table)
+            and self.graph.count_edges(RelType.COLOUR_HARMONY) > 0
+            and (not self.goes_with or self.graph.count_edges(RelType.GOES_WITH) > 0)
+        )
 
     def warm(self) -> None:
         """Build the table and the graph now (a start-up thread), logging instead of raising."""

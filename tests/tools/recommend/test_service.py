@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+from graphs.embedded import KuzuGraphStore
 from graphs.rules import colour_harmony
 from graphs.vocabulary import Occasion, Season, Slot
 from storage.sql import Database
@@ -191,3 +194,36 @@ def test_unknown_and_unsuitable_products_are_refused(recommender: RecommendServi
     with pytest.raises(RecommendError) as interaction:
         recommender.record(user_id, "nope", InteractionKind.LIKE)
     assert interaction.value.code == "unknown_product"
+
+
+def test_a_restart_reuses_a_current_graph(
+    recommender: RecommendService, user_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def service_on(folder: Path) -> RecommendService:
+        return RecommendService(
+            catalog=recommender.catalog,
+            graph=KuzuGraphStore(folder),
+            behaviour=recommender.behaviour,
+            namespaces=recommender.namespaces,
+            goes_with=recommender.goes_with,
+        )
+
+    first = service_on(tmp_path / "graph.kuzu")
+    first.graph.migrate()
+    first.refresh()
+    first.record(user_id, "d1", InteractionKind.LIKE)
+    first.close()
+
+    def no_rebuild(*_args: object, **_kwargs: object) -> dict[str, int]:
+        raise AssertionError("a current graph must not be rebuilt")
+
+    monkeypatch.setattr("tools.recommend.service.rebuild", no_rebuild)
+    second = service_on(tmp_path / "graph.kuzu")
+    try:
+        second.refresh()
+        liked = second.graph.query(
+            "MATCH (:User {id: $u})-[:LIKED]->(p:Product) RETURN p.id AS id", {"u": user_id}
+        )
+        assert liked == [{"id": "d1"}]
+    finally:
+        second.close()
