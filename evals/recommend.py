@@ -43,6 +43,10 @@ def _row(name: str, report: dict[str, Any]) -> str:
     return f"{name:34s} " + "  ".join(f"{c:17s}" for c in cells)
 
 
+def _f(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def table(result: dict[str, Any]) -> str:
     ranker = result["ranker"]
     lines = [
@@ -58,9 +62,11 @@ def table(result: dict[str, Any]) -> str:
         if not block:
             continue
         model = block.get("model") or {}
+        cosine = block["mean_cosine"]
         lines.append(
-            f"Polyvore {protocol}: FITB {block['fitb_coverage']} model {model.get('fitb_accuracy')} "
-            f"cosine {block['mean_cosine'].get('fitb_accuracy')}; compat {block['compat_coverage']} "
-            f"AUC model {model.get('compat_auc')} cosine {block['mean_cosine'].get('compat_auc')}"
+            f"Polyvore {protocol}: FITB ({block['fitb_coverage']}) model {_f(model.get('fitb_accuracy'))} "
+            f"cosine {_f(cosine.get('fitb_accuracy'))} random 0.250; compatibility AUC "
+            f"({block['compat_coverage']}) model {_f(model.get('compat_auc'))} "
+            f"cosine {_f(cosine.get('compat_auc'))}"
         )
     return "\n".join(lines)
