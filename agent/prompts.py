@@ -110,6 +110,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "I could not put a complete outfit together: {why}",
         "没能搭配出完整的一套：{why}",
     ),
+    "wardrobe_not_yet": (
+        "I can't see your wardrobe yet, so these outfits come from the shop's catalogue.",
+        "我还看不到你的衣橱，所以下面的搭配来自商城的商品。",
+    ),
     "outfit_why": ("Why the first one works: {reasons}.", "第一套的理由：{reasons}。"),
     "product_item": ("{name} ({price} CNY, id {id})", "{name}（{price}元，编号 {id}）"),
     "products_none": (

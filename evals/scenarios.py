@@ -21,6 +21,7 @@ simulator is future work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -422,8 +423,27 @@ def _check_alerts(alerts: dict[str, Any], t: Transcript) -> list[str]:
     return failures
 
 
+def outfit_totals(cards: Sequence[dict[str, Any]], prices: dict[str, list[float]]) -> list[float]:
+    """The total of each outfit shown: the stored lowest prices of the cards that carry the same
+    outfit number one after the other (each reply numbers its outfits from 1 again)."""
+    totals: list[float] = []
+    current: int | None = None
+    for card in cards:
+        number = (card.get("data") or {}).get("outfit")
+        stored = prices.get(str(card.get("id")))
+        if number is None or not stored:
+            current = None
+            continue
+        if number != current:
+            totals.append(0.0)
+            current = number
+        totals[-1] += min(stored)
+    return totals
+
+
 def _no_invented_prices(t: Transcript) -> list[str]:
     allowed = [p for prices in t.prices.values() for p in prices]
+    allowed += outfit_totals(t.cards, t.prices)
     for said in t.said:  # a threshold or budget the person named may be repeated back
         allowed += [float(n) for n in _NUMBER.findall(said)]
     for key in ("budget_min", "budget_max"):
@@ -583,6 +603,7 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
     from tools.catalog.runtime import open_catalog
     from tools.profile.schemas import ProfileUpdate
     from tools.profile.service import AccountService, ProfileService
+    from tools.recommend.runtime import open_recommender
     from tools.registry import ToolServices
     from tools.sizing.chartbook import ChartBook
     from tools.sizing.service import SizingService
@@ -601,6 +622,7 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
     stores = build_stores(settings)
     t = Transcript()
     transcript: list[dict[str, Any]] = []
+    stack = contextlib.ExitStack()
     try:
         catalog = open_catalog(settings, stores)
         accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
@@ -614,7 +636,11 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
         if scenario.profile:
             profiles.update(user.id, ProfileUpdate.model_validate(_substitute(scenario.profile, names)))
         sizing = SizingService(stores.db, ChartBook(stores.db), bench.model)
-        services = ToolServices(accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing)
+        recommend = open_recommender(settings, stores, catalog, profiles, sizing)
+        stack.callback(recommend.close)
+        services = ToolServices(
+            accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing, recommend=recommend
+        )
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
             last = ""
@@ -645,6 +671,7 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
                 last = "\n".join(said)
         _read_state(t, user.id, profiles, catalog, sizing, names)
     finally:
+        stack.close()
         stores.close()
         shutil.rmtree(folder, ignore_errors=True)
     failures = check(_substitute(scenario.expect, names), t)

@@ -157,6 +157,9 @@ def product_search(step: Step, turn: Turn) -> Handled:
     slots = step.slots
     if not (slots.categories or slots.colours or slots.styles or slots.occasion):
         return clarify(step, turn, "ask_what_item", ["categories"])
+    if slots.occasion and not slots.categories and getattr(turn.deps.services, "recommend", None) is not None:
+        # "婚礼穿搭推荐，2000元以内" names an occasion and no garment: that is an outfit, not one product.
+        return outfit_advice(step, turn)
     if not turn.has_tool("search_products") or not _catalog_loaded(turn):
         return unavailable(step, turn)
     # "navy shirts in size M": a size named in a search means "in stock in that size"
