@@ -55,7 +55,6 @@ NOT_COVERED = (
     "wardrobe (add, query, outfits from it)",
     "virtual try-on",
     "image generation",
-    "outfit recommendation",
     "voice",
     "human support replying after a handoff",
     "price alerts firing on a later price drop",

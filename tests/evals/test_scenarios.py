@@ -14,6 +14,7 @@ from evals.scenarios import (
     check,
     invented_prices,
     load_scenarios,
+    outfit_totals,
     parse_scenario,
     pass_hat_k,
     run,
@@ -104,3 +105,18 @@ def test_a_real_scenario_passes_end_to_end() -> None:
     assert result["pass_1"] == 1.0
     assert result["pass_k"] == 1.0
     assert result["mean_tool_calls"] > 0
+
+
+def test_outfit_totals_sum_stored_prices_per_outfit_and_reply() -> None:
+    prices = {"a": [100.0, 120.0], "b": [50.0], "c": [30.0], "d": [7.0]}
+    cards = [
+        {"id": "a", "data": {"outfit": 1}},
+        {"id": "b", "data": {"outfit": 1}},
+        {"id": "c", "data": {"outfit": 2}},
+        {"id": "d", "data": {}},  # a search card ends a run
+        {"id": "c", "data": {"outfit": 1}},  # the next reply numbers from 1 again
+        {"id": "zz", "data": {"outfit": 1}},  # unknown products add nothing
+    ]
+    assert outfit_totals(cards, prices) == [150.0, 30.0, 30.0]
+    t = Transcript(replies=[["outfit 1 total ¥150, outfit 2 total ¥30"]], cards=cards, prices=prices)
+    assert check({"checks": ["no_invented_prices"]}, t) == []
