@@ -1,10 +1,8 @@
 """The Cypher queries recommendation runs, in the dialect subset Kuzu and Neo4j share.
 
 Rules are small (a few thousand edges), so they are read once into ``RuleTables`` and
-consulted in memory on every request. Per-person traversals (what someone liked, owns
-or bought, and which categories complement those) run per request: they are short paths
-from one ``User`` node. Relationship types are returned as literals through ``UNION ALL``
-because the engines name the type function differently (``label`` / ``type``).
+consulted in memory on every request. The per-person traversal (which categories complement
+what someone owns) runs per request: a short path from one ``User`` node.
 """
 
 from __future__ import annotations
@@ -28,30 +26,12 @@ CATEGORY_OCCASION = (
 BODY_SHAPE = (
     "MATCH (c:Category)-[e:SUITS_BODY_SHAPE]->(s:BodyShape) RETURN c.id AS a, s.id AS b, e.weight AS w"
 )
-NEUTRALS = "MATCH (c:Colour) WHERE c.neutral = true RETURN c.id AS id"
-
-#: What a person has reacted to, newest first.
-USER_ITEMS = " UNION ALL ".join(
-    f"MATCH (u:User {{id: $user}})-[r:{rel}]->(p:Product) "
-    f"RETURN '{rel}' AS rel, p.id AS id, p.article_type AS article_type, p.colour AS colour, r.at AS at"
-    for rel in (RelType.LIKED, RelType.BOUGHT, RelType.OWNS)
-)
 
 #: Categories that go with what a person owns (a purchase adds OWNS next to BOUGHT; a wardrobe
 #: entry adds OWNS alone), summed over their pieces.
 COMPLEMENTS = (
     "MATCH (u:User {id: $user})-[:OWNS]->(:Product)-[:IN_CATEGORY]->(:Category)-[g:GOES_WITH]->(c:Category) "
     "RETURN c.id AS category, g.weight AS w"
-)
-
-#: For one product: the categories that go with its category and the colours that go with its colour.
-ANCHOR_CATEGORIES = (
-    "MATCH (p:Product {id: $id})-[:IN_CATEGORY]->(:Category)-[g:GOES_WITH]->(c:Category) "
-    "RETURN c.id AS category, c.slot AS slot, g.weight AS w"
-)
-ANCHOR_COLOURS = (
-    "MATCH (p:Product {id: $id})-[:HAS_COLOUR]->(:Colour)-[h:COLOUR_HARMONY]->(c:Colour) "
-    "RETURN c.id AS colour, h.weight AS w, h.rule AS rule"
 )
 
 
@@ -62,13 +42,6 @@ class RuleTables:
     style_occasion: dict[tuple[str, str], float] = field(default_factory=dict)
     category_occasion: dict[tuple[str, str], float] = field(default_factory=dict)
     body_shape: dict[tuple[str, str], float] = field(default_factory=dict)
-    neutrals: frozenset[str] = frozenset()
-
-    def goes_with_weights(self) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = defaultdict(dict)
-        for (a, b), w in self.goes_with.items():
-            out[a][b] = w
-        return dict(out)
 
 
 def _pairs(store: GraphStore, cypher: str) -> dict[tuple[str, str], float]:
@@ -82,23 +55,7 @@ def rule_tables(store: GraphStore) -> RuleTables:
         style_occasion=_pairs(store, STYLE_OCCASION),
         category_occasion=_pairs(store, CATEGORY_OCCASION),
         body_shape=_pairs(store, BODY_SHAPE),
-        neutrals=frozenset(row["id"] for row in store.query(NEUTRALS)),
     )
-
-
-@dataclass(frozen=True)
-class UserItem:
-    rel: str
-    product_id: str
-    article_type: str | None
-    colour: str | None
-    at: str | None
-
-
-def user_items(store: GraphStore, user_id: str) -> list[UserItem]:
-    rows = store.query(USER_ITEMS, {"user": user_id})
-    items = [UserItem(row["rel"], row["id"], row["article_type"], row["colour"], row["at"]) for row in rows]
-    return sorted(items, key=lambda item: item.at or "", reverse=True)
 
 
 def complement_categories(store: GraphStore, user_id: str) -> dict[str, float]:

@@ -156,7 +156,6 @@ class Resolved:
     season: Season
     cold: bool
     budget_cny: float | None
-    currency: str
     department: str | None
     wanted: frozenset[str]
     only: bool
@@ -413,7 +412,6 @@ class RecommendService:
             season=season,
             cold=cold,
             budget_cny=budget_cny,
-            currency=currency,
             department=department.value if department is not None else None,
             wanted=frozenset(wanted),
             only=only,

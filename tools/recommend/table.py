@@ -146,8 +146,5 @@ class OutfitTable:
     def slot_of(self, row: int) -> Slot:
         return SLOTS[int(self.slot[row])]
 
-    def kind_of(self, row: int) -> ItemKind:
-        return KINDS[int(self.kind[row])]
-
     def usage_of(self, row: int) -> str:
         return USAGES[int(self.usage[row])]
