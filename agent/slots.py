@@ -140,6 +140,9 @@ class Slots(_Slot):
     colours: list[str] = Field(default_factory=list)
     #: Colours the person rules out ("不要黑色", "no beige"), kept apart so they are never searched for.
     avoided_colours: list[str] = Field(default_factory=list)
+    #: Colours wanted exclusively ("black and white only", "只要黑白"), as said, even where the same
+    #: message also rules them out: the recommender explains that contradiction instead of guessing.
+    only_colours: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
     sizes: list[str] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
@@ -1355,6 +1358,7 @@ def _extract(text: str) -> Slots:
     occasions = sorted(_OCCASION_LEXICON.scan(norm), key=lambda hit: hit[2] == Occasion.casual)
     seasons = _SEASON_LEXICON.scan(norm)
     avoided = _unique(c for c, negated in colours if negated)
+    wanted = _unique(c for c, negated in colours if not negated)
     return Slots(
         measurements=Measurements(**found.measurements),
         budget=found.budget,
@@ -1364,6 +1368,7 @@ def _extract(text: str) -> Slots:
         weather=_unique(v for _, _, v in _WEATHER_LEXICON.scan(norm)),
         colours=_unique(c for c, negated in colours if not negated and c not in avoided),
         avoided_colours=avoided,
+        only_colours=wanted if wanted and _ONLY.search(norm) else [],
         categories=_unique(v for _, _, v in _CATEGORY_LEXICON.scan(norm)),
         sizes=sizes,
         references=references,
@@ -1372,6 +1377,10 @@ def _extract(text: str) -> Slots:
         fit_feedback=feedback[0] if feedback else None,
         product_ids=product_ids,
     )
+
+
+#: Words that make the colours named exclusive.
+_ONLY = re.compile(r"\b(?:only|nothing but|exclusively)\b|只要|只穿|只想要|只能是|只选|仅限")
 
 
 def extract_slots(text: str) -> Slots:

@@ -115,3 +115,14 @@ async def test_outfits_from_the_wardrobe_say_they_come_from_the_shop(open_stylis
         reply = replies(events)[0]
         assert "can't see your wardrobe yet" in reply, reply
         assert _check_prices(stylist, reply) >= 3
+
+
+async def test_contradictory_colours_are_explained_in_chat(open_stylist):
+    async with open_stylist() as stylist:
+        events = await stylist.say("秋天上班穿搭，只要黑色和白色，不要黑色白色")
+        reply = replies(events)[0]
+        assert "这样没有任何颜色可选" in reply, reply
+        for number in re.findall(r"编号 (\w+)", reply):
+            detail = stylist.catalog.catalog.get_product(number)
+            assert detail is not None
+            assert detail.product.colour not in ("Black", "White")

@@ -728,3 +728,18 @@ def test_a_budget_after_a_chinese_comma() -> None:
     assert budget is not None
     assert budget.max == 300
     assert extract_slots("1,300元以内").budget is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "only", "avoided"),
+    [
+        ("black and white only, no black, no white", ["black", "white"], ["black", "white"]),
+        ("只要黑色和白色，不要黑色，不要白色", ["black", "white"], ["black", "white"]),
+        ("I only wear navy", ["navy"], []),
+        ("a red dress for a party", [], []),
+    ],
+)
+def test_exclusive_colours_are_kept_as_said(text: str, only: list[str], avoided: list[str]) -> None:
+    slots = extract_slots(text)
+    assert slots.only_colours == only
+    assert slots.avoided_colours == avoided

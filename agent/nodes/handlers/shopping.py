@@ -58,7 +58,9 @@ def _outfit_arguments(slots: Slots) -> dict[str, Any]:
     budget = slots.budget
     if budget is not None and budget.max is not None:
         arguments.update(budget_max=budget.max, currency=_currency(budget.currency))
-    if slots.colours:
+    if slots.only_colours:
+        arguments.update(colours=slots.only_colours, only_colours=True)
+    elif slots.colours:
         arguments["colours"] = slots.colours
     if slots.avoided_colours:
         arguments["avoid_colours"] = slots.avoided_colours
