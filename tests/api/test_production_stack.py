@@ -1,4 +1,4 @@
-"""The API on its production store adapters: the real PostgreSQL, Redis, S3 and search servers.
+"""The API on its production store adapters: the real PostgreSQL, Redis, S3, search and Neo4j servers.
 
 (The production environment itself also demands a Milvus server, which these machines cannot run,
 so the settings say ``test``; ``tests/core/test_config.py`` covers the production checks.)"""
@@ -6,6 +6,7 @@ so the settings say ``test``; ``tests/core/test_config.py`` covers the productio
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,12 @@ def production_client(tmp_path: Path) -> Iterator[TestClient]:
             "semantic": False,
         },
         catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 200},
+        graph={
+            "backend": "neo4j",
+            "neo4j_url": require_service("IK_TEST_NEO4J_URL", "Neo4j"),
+            "neo4j_user": os.environ.get("IK_TEST_NEO4J_USER", "neo4j"),
+            "neo4j_password": require_service("IK_TEST_NEO4J_PASSWORD", "Neo4j password"),
+        },
     )
     yield from build_client(settings)
 
@@ -153,3 +160,26 @@ def test_catalogue_search_and_a_signed_stock_update_on_the_production_stack(
     ).json()
     updated = next(p for p in again["products"] if p["id"] == first["id"])
     assert size not in updated["sizes_available"]
+
+
+def test_outfits_and_a_like_on_the_production_stack(production_client: TestClient) -> None:
+    """Outfits over PostgreSQL, the Redis cache and the Neo4j graph; a like reaches all three."""
+    client = production_client
+    shopper = sign_in(client, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
+    body = {"season": "fall", "department": "men", "count": 2}
+    first = client.post(f"{API}/recommendations/outfits", json=body, headers=shopper.headers).json()
+    assert first["outfits"], first
+    assert client.post(f"{API}/recommendations/outfits", json=body, headers=shopper.headers).json()["cached"]
+    liked = first["outfits"][0]["items"][0]["product_id"]
+    response = client.post(
+        f"{API}/recommendations/interactions",
+        json={"product_id": liked, "kind": "like"},
+        headers=shopper.headers,
+    )
+    assert response.status_code == 201, response.text
+    after = client.post(f"{API}/recommendations/outfits", json=body, headers=shopper.headers).json()
+    assert after["cached"] is False
+    graph = client.app.state.recommend.graph  # type: ignore[attr-defined]
+    assert graph.backend == "neo4j"
+    rows = graph.query("MATCH (u:User)-[:LIKED]->(p:Product {id: $p}) RETURN count(u) AS n", {"p": liked})
+    assert rows == [{"n": 1}]
