@@ -134,6 +134,28 @@ _HARMONY_ZH = {
     "complementary": "互补色",
     "triadic": "三角配色",
 }
+_STAGE_ZH = {
+    "in_stock": "库存",
+    "season": "季节",
+    "department": "男女款",
+    "occasion": "场合",
+    "avoid_colours": "不要的颜色",
+    "only_colours": "指定颜色",
+    "budget": "预算",
+}
+#: Outfit slots (and what a shortfall may lack) in Chinese, for replies.
+SLOT_ZH = {
+    "top": "上装",
+    "bottom": "下装",
+    "one_piece": "连衣裙/套装",
+    "outerwear": "外套",
+    "shoes": "鞋",
+    "bag": "包",
+    "accessory": "配饰",
+    "anchor": "主单品",
+    "anchor_size": "您尺码有货的主单品",
+    "budget": "预算内的单品",
+}
 _MONTH_SEASON = {12: Season.WINTER, 1: Season.WINTER, 2: Season.WINTER, 3: Season.SPRING, 4: Season.SPRING,
                  5: Season.SPRING, 6: Season.SUMMER, 7: Season.SUMMER, 8: Season.SUMMER, 9: Season.FALL,
                  10: Season.FALL, 11: Season.FALL}  # fmt: skip
@@ -732,7 +754,7 @@ class RecommendService:
                 en=f"No product in stock passes the {emptied.replace('_', ' ')} filter "
                 f"({', '.join(f'{n} after {s}' for s, n in stages)}), "
                 "so I have no outfit to show rather than a poor one",
-                zh=f"按“{emptied}”条件筛选后没有有货的商品，所以不勉强推荐",
+                zh=f"按{_STAGE_ZH.get(emptied, emptied)}筛选后没有有货的商品，所以不勉强推荐",
             )
         slot = max(unfilled, key=lambda k: unfilled[k]) if unfilled else "anchor"
         budget = f" within ¥{resolved.budget_cny:g}" if resolved.budget_cny is not None else ""
@@ -741,7 +763,8 @@ class RecommendService:
             en=f"I found {got} of {wanted} outfits: the remaining ones lacked a matching "
             f"{slot.replace('_', ' ')}"
             f"{budget} in stock",
-            zh=f"只找到{got}/{wanted}套：其余搭配缺少合适且有货的{slot}",
+            zh=f"只找到{got}/{wanted}套：其余搭配缺少合适且有货的{SLOT_ZH.get(slot, slot)}"
+            + (f"（预算¥{resolved.budget_cny:g}以内）" if resolved.budget_cny is not None else ""),
         )
 
     def _outfit(

@@ -17,17 +17,7 @@ from tools.base import Card, Tool, ToolArgs, ToolContext, ToolError, ToolResult
 from tools.profile.tools import plain_number
 from tools.recommend.behaviour import InteractionKind
 from tools.recommend.schemas import ColourWord, Outfit, OutfitRequest, OutfitResult, ProductId, WeatherWord
-from tools.recommend.service import RecommendError, RecommendService
-
-_SLOT_ZH = {
-    "top": "上装",
-    "bottom": "下装",
-    "one_piece": "连衣裙/套装",
-    "outerwear": "外套",
-    "shoes": "鞋",
-    "bag": "包",
-    "accessory": "配饰",
-}
+from tools.recommend.service import SLOT_ZH, RecommendError, RecommendService
 
 
 def _service(context: ToolContext) -> RecommendService:
@@ -59,7 +49,7 @@ def outfit_facts(context: ToolContext, result: OutfitResult) -> list[str]:
 def outfit_line(number: int, outfit: Outfit, zh: bool) -> str:
     if zh:
         pieces = "；".join(
-            f"{_SLOT_ZH[i.slot.value]}：{i.name}（编号 {i.product_id}，¥{plain_number(i.price)}）"
+            f"{SLOT_ZH[i.slot.value]}：{i.name}（编号 {i.product_id}，¥{plain_number(i.price)}）"
             for i in outfit.items
         )
         return f"搭配 {number}：{pieces}；合计 ¥{plain_number(outfit.total_price)}"

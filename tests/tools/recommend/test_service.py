@@ -110,6 +110,7 @@ def test_an_empty_slice_says_which_filter_emptied_it(recommender: RecommendServi
     assert result.shortfall is not None
     assert result.shortfall.code == "empty_budget"
     assert "budget" in result.shortfall.en
+    assert "按预算筛选后" in result.shortfall.zh
 
 
 def test_unknown_colours_are_reported_not_guessed(recommender: RecommendService, user_id: str) -> None:
