@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rag.documents import SearchMode
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     bench_recommend.add_argument(
         "--limit-products", type=_positive, default=None, help="load only the first N catalogue products"
     )
+    everything = suites.add_parser(
+        "all", help="every suite in its own process; writes a JSON + HTML report and a diff with the last run"
+    )
+    everything.add_argument("--suites", type=_ids, default=None, help="comma-separated subset of suites")
+    everything.add_argument("--benches", action="store_true", help="also run the latency benches")
+    everything.add_argument("--out", type=Path, default=None, help="reports folder (default var/reports)")
+    everything.add_argument("--timeout", type=_positive, default=1800, help="seconds allowed per suite")
     bench_events = suites.add_parser(
         "bench-events", help="event bus throughput and end-to-end latency (in-process, or a Kafka broker)"
     )
@@ -150,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             limit_products=args.limit_products,
         )
         return 0
+    if args.suite == "all":
+        result = _report(
+            "all", suites=args.suites, benches=args.benches, out=args.out, timeout_s=float(args.timeout)
+        )
+        return 0 if all(status == "ok" for status in result["statuses"].values()) else 1
     if args.suite == "bench-events":
         _report("bench_events", events=args.events, bootstrap=args.bootstrap)
         return 0
