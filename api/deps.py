@@ -19,6 +19,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from agent.memory import SessionInfo
 from agent.service import ChatService
+from api.evals_runs import EvalRuns
 from api.streaming import TurnRunner
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
@@ -86,6 +87,11 @@ def _recommend(connection: HTTPConnection) -> RecommendService:
     return recommend
 
 
+def _eval_runs(connection: HTTPConnection) -> EvalRuns:
+    runs: EvalRuns = connection.app.state.eval_runs
+    return runs
+
+
 def _webhook(connection: HTTPConnection) -> WebhookProcessor:
     webhook: WebhookProcessor = connection.app.state.webhook
     return webhook
@@ -102,6 +108,7 @@ CatalogDep = Annotated[CatalogStore, Depends(_catalog)]
 WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
 SizingDep = Annotated[SizingService, Depends(_sizing)]
 RecommendDep = Annotated[RecommendService, Depends(_recommend)]
+EvalRunsDep = Annotated[EvalRuns, Depends(_eval_runs)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 
@@ -154,6 +161,7 @@ def require_roles(*roles: Role) -> Callable[[UserRead], UserRead]:
 
 AdminUser = Annotated[UserRead, Depends(require_roles(Role.admin))]
 StaffUser = Annotated[UserRead, Depends(require_roles(Role.admin, Role.support))]
+EvaluatorUser = Annotated[UserRead, Depends(require_roles(Role.admin, Role.evaluator))]
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=36, description="The user's id")]
 

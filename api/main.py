@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,8 +23,21 @@ from agent.runtime import open_agent
 from agent.service import ChatService
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
+from api.evals_runs import EvalRuns
 from api.middleware import Metrics, RequestContextMiddleware
-from api.routers import alerts, auth, catalog, chat, health, profiles, recommend, sizing, support, users
+from api.routers import (
+    alerts,
+    auth,
+    catalog,
+    chat,
+    evals,
+    health,
+    profiles,
+    recommend,
+    sizing,
+    support,
+    users,
+)
 from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
@@ -135,6 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 warming.start()
                 stack.push_async_callback(run_in_threadpool, warming.join)
             app.state.recommend = recommender
+            eval_runs = EvalRuns(settings.resolve(Path("reports")))
+            app.state.eval_runs = eval_runs
+            stack.callback(eval_runs.stop)
             services = ToolServices(
                 accounts=accounts,
                 profiles=profiles,
@@ -189,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alerts.router,
         sizing.router,
         recommend.router,
+        evals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     everything.add_argument("--benches", action="store_true", help="also run the latency benches")
     everything.add_argument("--out", type=Path, default=None, help="reports folder (default var/reports)")
     everything.add_argument("--timeout", type=_positive, default=1800, help="seconds allowed per suite")
+    everything.add_argument("--run-id", default=None, help="the report folder's name (default: a time stamp)")
     bench_events = suites.add_parser(
         "bench-events", help="event bus throughput and end-to-end latency (in-process, or a Kafka broker)"
     )
@@ -160,7 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.suite == "all":
         result = _report(
-            "all", suites=args.suites, benches=args.benches, out=args.out, timeout_s=float(args.timeout)
+            "all",
+            suites=args.suites,
+            benches=args.benches,
+            out=args.out,
+            timeout_s=float(args.timeout),
+            run_id=args.run_id,
         )
         return 0 if all(status == "ok" for status in result["statuses"].values()) else 1
     if args.suite == "bench-events":
