@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -17,6 +18,11 @@ from agent.runtime import open_agent
 from agent.service import ChatEvent, ChatService
 from core.config import Settings
 from storage.sql import Database
+from storage.stores import Stores, build_stores
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tools.catalog.runtime import open_catalog
+from tools.catalog.store import CatalogStore
+from tools.profile.schemas import ProfileUpdate
 from tools.profile.service import AccountService, ProfileService
 from tools.registry import ToolServices
 
@@ -101,3 +107,77 @@ def open_test_agent(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# --- a conversation on a real catalogue slice -------------------------------------------------
+
+#: The shipped catalogue's first products: enough for searches, sizes and outfits, quick to load.
+SHOP_PRODUCTS = 300
+
+
+@dataclass
+class Conversation:
+    """One person talking to an agent over a catalogue slice, with the services behind the agent."""
+
+    service: ChatService
+    services: ToolServices
+    catalog: CatalogStore
+    stores: Stores
+    user_id: str
+
+    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
+        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
+
+    def first(self, gender: str, article_type: str) -> str:
+        """The first product of this kind in the slice; the test skips, saying so, when there is none."""
+        for batch in self.catalog.catalog.docs():
+            for doc in batch:
+                if doc.gender == gender and doc.article_type == article_type:
+                    return doc.id
+        pytest.skip(f"no {gender} {article_type} in the catalogue slice")
+
+
+def cards(events: list[ChatEvent]) -> list[dict[str, Any]]:
+    return [e.data["card"] for e in events if e.event == "card"]
+
+
+#: Builds the services from the opened stores, catalogue, accounts and profiles.
+ServicesFactory = Callable[[Stores, CatalogStore, AccountService, ProfileService], ToolServices]
+
+
+@asynccontextmanager
+async def open_conversation(
+    settings: Settings,
+    classifier: Any,
+    *,
+    email: str,
+    services: ServicesFactory | None = None,
+    profile: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Conversation]:
+    """Fresh stores with the catalogue slice loaded, one account (with ``profile``) and an agent."""
+    stores = build_stores(settings)
+    try:
+        catalog = open_catalog(settings, stores)
+        accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
+        user = accounts.create_user(email=email, password="a-long-password-1")
+        if profile:
+            profiles.update(user.id, ProfileUpdate.model_validate(dict(profile)))
+        built = (
+            services(stores, catalog, accounts, profiles)
+            if services is not None
+            else ToolServices(accounts=accounts, profiles=profiles, catalog=catalog)
+        )
+        async with open_agent(settings, stores.db, built, classifier=classifier) as service:
+            yield Conversation(service, built, catalog, stores, user.id)
+        if built.recommend is not None:
+            built.recommend.close()
+    finally:
+        stores.close()
+
+
+@pytest.fixture
+def shop_settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path,
+        catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": SHOP_PRODUCTS},
+    )

@@ -7,22 +7,15 @@ and the outfits come back as cards numbered by outfit.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from agent.runtime import open_agent
-from agent.service import ChatEvent, ChatService
-from storage.stores import Stores, build_stores
-from tests.agent.conftest import replies
-from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
-from tools.catalog.runtime import open_catalog
+from core.config import Settings
+from storage.stores import Stores
+from tests.agent.conftest import Conversation, cards, open_conversation, replies
 from tools.catalog.store import CatalogStore
-from tools.profile.schemas import ProfileUpdate
 from tools.profile.service import AccountService, ProfileService
 from tools.profile.tools import plain_number
 from tools.recommend.runtime import open_recommender
@@ -31,49 +24,24 @@ from tools.registry import ToolServices
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
 
-@dataclass
-class Stylist:
-    service: ChatService
-    catalog: CatalogStore
-    stores: Stores
-    user_id: str
-
-    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
-        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
-
-
-def cards(events: list[ChatEvent]) -> list[dict[str, Any]]:
-    return [e.data["card"] for e in events if e.event == "card"]
-
-
 @pytest.fixture
-def open_stylist(tmp_path: Path, classifier: Any) -> Callable[[], Any]:
-    settings = make_settings(
-        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300}
+def open_stylist(shop_settings: Settings, classifier: Any) -> Callable[[], Any]:
+    def services(
+        stores: Stores, catalog: CatalogStore, accounts: AccountService, profiles: ProfileService
+    ) -> ToolServices:
+        recommend = open_recommender(shop_settings, stores, catalog, profiles, None)
+        return ToolServices(accounts=accounts, profiles=profiles, catalog=catalog, recommend=recommend)
+
+    return lambda: open_conversation(
+        shop_settings,
+        classifier,
+        email="dresser@example.com",
+        services=services,
+        profile={"department": "men"},
     )
 
-    @asynccontextmanager
-    async def make() -> AsyncIterator[Stylist]:
-        stores = build_stores(settings)
-        try:
-            catalog = open_catalog(settings, stores)
-            accounts, profiles = AccountService(stores.db), ProfileService(stores.db)
-            user = accounts.create_user(email="dresser@example.com", password="a-long-password-1")
-            profiles.update(user.id, ProfileUpdate.model_validate({"department": "men"}))
-            recommend = open_recommender(settings, stores, catalog, profiles, None)
-            services = ToolServices(
-                accounts=accounts, profiles=profiles, catalog=catalog, recommend=recommend
-            )
-            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
-                yield Stylist(service, catalog, stores, user.id)
-            recommend.close()
-        finally:
-            stores.close()
 
-    return make
-
-
-def _check_prices(stylist: Stylist, reply: str) -> int:
+def _check_prices(stylist: Conversation, reply: str) -> int:
     """Every "(id N, ¥P)" in the reply is a stored product whose lowest price is P; returns how many."""
     quoted = re.findall(r"id (\w+), ¥([\d.]+)|编号 (\w+)，¥([\d.]+)", reply)
     for en_id, en_price, zh_id, zh_price in quoted:

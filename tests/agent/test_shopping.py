@@ -6,63 +6,21 @@ figure in a reply must be the stored one, and an alert must exist after it is pr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from agent.runtime import open_agent
-from agent.service import ChatEvent, ChatService
-from storage.stores import Stores, build_stores
-from tests.agent.conftest import replies, session_of
-from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
-from tools.catalog.runtime import open_catalog
-from tools.catalog.store import CatalogStore
-from tools.profile.service import AccountService, ProfileService
+from core.config import Settings
+from tests.agent.conftest import cards, open_conversation, replies, session_of
 from tools.profile.tools import plain_number
-from tools.registry import ToolServices
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
 
-@dataclass
-class Shop:
-    service: ChatService
-    catalog: CatalogStore
-    stores: Stores
-    user_id: str
-
-    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
-        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
-
-
-def cards(events: list[ChatEvent]) -> list[dict[str, Any]]:
-    return [e.data["card"] for e in events if e.event == "card"]
-
-
 @pytest.fixture
-def open_shop(tmp_path: Path, classifier: Any) -> Callable[[], Any]:
-    settings = make_settings(
-        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300}
-    )
-
-    @asynccontextmanager
-    async def make() -> AsyncIterator[Shop]:
-        stores = build_stores(settings)
-        try:
-            catalog = open_catalog(settings, stores)
-            accounts = AccountService(stores.db)
-            user = accounts.create_user(email="shopper@example.com", password="a-long-password-1")
-            services = ToolServices(accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog)
-            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
-                yield Shop(service, catalog, stores, user.id)
-        finally:
-            stores.close()
-
-    return make
+def open_shop(shop_settings: Settings, classifier: Any) -> Callable[[], Any]:
+    return lambda: open_conversation(shop_settings, classifier, email="shopper@example.com")
 
 
 async def test_search_then_stock_of_the_first_result_in_english(open_shop):

@@ -7,21 +7,15 @@ names what is missing, and feedback is in the database after the thanks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from agent.runtime import open_agent
-from agent.service import ChatEvent, ChatService
-from storage.stores import build_stores
-from tests.agent.conftest import replies, session_of
-from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from core.config import Settings
+from storage.stores import Stores
+from tests.agent.conftest import open_conversation, replies, session_of
 from tests.tools.sizing.fakes import LogisticFitModel
-from tools.catalog.runtime import open_catalog
 from tools.catalog.store import CatalogStore
 from tools.profile.schemas import Department
 from tools.profile.service import AccountService, ProfileService
@@ -32,47 +26,15 @@ from tools.sizing.service import Body, SizingService
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 
 
-@dataclass
-class Fitting:
-    service: ChatService
-    catalog: CatalogStore
-    sizing: SizingService
-    user_id: str
-
-    async def say(self, text: str, session_id: str | None = None) -> list[ChatEvent]:
-        return [e async for e in self.service.turn(self.user_id, text, session_id=session_id)]
-
-    def first(self, gender: str, article_type: str) -> str:
-        for batch in self.catalog.catalog.docs():
-            for doc in batch:
-                if doc.gender == gender and doc.article_type == article_type:
-                    return doc.id
-        pytest.skip(f"no {gender} {article_type} in the catalogue slice")
-
-
 @pytest.fixture
-def open_fitting(tmp_path: Path, classifier: Any) -> Callable[[], Any]:
-    settings = make_settings(
-        tmp_path, catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300}
-    )
+def open_fitting(shop_settings: Settings, classifier: Any) -> Callable[[], Any]:
+    def services(
+        stores: Stores, catalog: CatalogStore, accounts: AccountService, profiles: ProfileService
+    ) -> ToolServices:
+        sizing = SizingService(stores.db, ChartBook(stores.db), LogisticFitModel())  # type: ignore[arg-type]
+        return ToolServices(accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing)
 
-    @asynccontextmanager
-    async def make() -> AsyncIterator[Fitting]:
-        stores = build_stores(settings)
-        try:
-            catalog = open_catalog(settings, stores)
-            accounts = AccountService(stores.db)
-            user = accounts.create_user(email="fit@example.com", password="a-long-password-1")
-            sizing = SizingService(stores.db, ChartBook(stores.db), LogisticFitModel())  # type: ignore[arg-type]
-            services = ToolServices(
-                accounts=accounts, profiles=ProfileService(stores.db), catalog=catalog, sizing=sizing
-            )
-            async with open_agent(settings, stores.db, services, classifier=classifier) as service:
-                yield Fitting(service, catalog, sizing, user.id)
-        finally:
-            stores.close()
-
-    return make
+    return lambda: open_conversation(shop_settings, classifier, email="fit@example.com", services=services)
 
 
 async def test_advice_names_the_size_the_service_advises(open_fitting):
@@ -82,7 +44,7 @@ async def test_advice_names_the_size_the_service_advises(open_fitting):
         reply = replies(events)[0]
         detail = shop.catalog.product(product_id)
         assert detail is not None
-        expected = shop.sizing.recommend(
+        expected = shop.services.sizing.recommend(
             shop.user_id, detail, Body(values={"height": 165.0, "weight": 55.0}, department=Department.women)
         )
         assert f"advised size is {expected.recommended.size}" in reply, reply
@@ -107,7 +69,7 @@ async def test_fit_feedback_is_recorded(open_fitting):
         product_id = shop.first("Women", "Tops")
         events = await shop.say(f"the M of product {product_id} was too tight")
         reply = replies(events)[0]
-        stored = shop.sizing.list_feedback(shop.user_id)
+        stored = shop.services.sizing.list_feedback(shop.user_id)
         saved = [(row["product_id"], row["size"], row["fit"]) for row in stored]
         assert saved == [(product_id, "M", "small")]
         assert "Thanks" in reply, reply
