@@ -1311,9 +1311,18 @@ def _unique(values: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(values))
 
 
+#: Chinese pairs of single-character colours said as one word ("黑白" is black and white).
+_ZH_COLOUR_PAIRS = re.compile(r"(黑白|蓝白|红白|黑红|黑灰)(?:两色|配色|色)?")
+
+
 def _colour_hits(text: str) -> list[tuple[int, int, str]]:
-    hits = []
+    hits: list[tuple[int, int, str]] = []
+    pairs = [(m.start(), m.end(), m.group(1)) for m in _ZH_COLOUR_PAIRS.finditer(text)]
+    for start, end, pair in pairs:
+        hits.extend((start, end, ZH_SINGLE_COLOURS[char]) for char in pair)
     for start, end, colour in _COLOUR_LEXICON.scan(text):
+        if any(a <= start < b for a, b, _ in pairs):
+            continue
         if end - start == 1 and text[start] in ZH_SINGLE_COLOURS and not _ZH_GARMENT_AFTER.match(text, end):
             continue
         hits.append((start, end, colour))

@@ -70,11 +70,18 @@ def _answers(pending: Pending, slots: Slots) -> bool:
 
 
 def _with_whole_message(clause: Slots, whole: Slots) -> Slots:
-    """A clause keeps its own slots; measurements said anywhere in the message apply to every clause."""
+    """A clause keeps its own slots; measurements, a budget and colour limits said anywhere in the
+    message apply to every clause ("what should I wear to a party? budget 200 CNY, no black" is one
+    request with a budget and a colour ruled out)."""
     merged = clause.model_copy(deep=True)
     for field in type(whole.measurements).model_fields:
         if getattr(merged.measurements, field) is None:
             setattr(merged.measurements, field, getattr(whole.measurements, field))
+    if merged.budget is None:
+        merged.budget = whole.budget
+    merged.avoided_colours = list(dict.fromkeys([*merged.avoided_colours, *whole.avoided_colours]))
+    if not merged.only_colours:
+        merged.only_colours = whole.only_colours
     return merged
 
 

@@ -94,3 +94,11 @@ async def test_contradictory_colours_are_explained_in_chat(open_stylist):
             detail = stylist.catalog.catalog.get_product(number)
             assert detail is not None
             assert detail.product.colour not in ("Black", "White")
+
+
+async def test_a_budget_in_its_own_clause_still_bounds_the_outfit(open_stylist):
+    async with open_stylist() as stylist:
+        events = await stylist.say("what should I wear to work this winter? budget 20 CNY")
+        reply = replies(events)[0]
+        assert "could not put a complete outfit" in reply, reply
+        assert not [c for c in cards(events) if c["data"].get("outfit")]

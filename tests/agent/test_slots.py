@@ -743,3 +743,11 @@ def test_exclusive_colours_are_kept_as_said(text: str, only: list[str], avoided:
     slots = extract_slots(text)
     assert slots.only_colours == only
     assert slots.avoided_colours == avoided
+
+
+@pytest.mark.parametrize(
+    ("text", "colours"),
+    [("黑白条纹衬衫", ["black", "white"]), ("蓝白配色的裙子", ["blue", "white"]), ("明白了", [])],
+)
+def test_chinese_colour_pairs_name_both_colours(text: str, colours: list[str]) -> None:
+    assert extract_slots(text).colours == colours
