@@ -6,12 +6,16 @@ they reveal no personal data. Expose them only on the internal network.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import StoresDep
+from api.deps import RecommendDep, StoresDep
+from tools.recommend.service import RecommendService
 
 router = APIRouter(tags=["health"])
 
@@ -22,10 +26,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _graph_check(recommend: RecommendService) -> dict[str, Any]:
+    started = time.perf_counter()
+    ok = recommend.graph.ping()  # never raises
+    check: dict[str, Any] = {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    if not ok:
+        check["error"] = f"the {recommend.graph.backend} knowledge graph does not answer"
+    return check
+
+
 @router.get("/readyz", responses={503: {"description": "a store is unreachable"}})
-async def readyz(stores: StoresDep) -> JSONResponse:
-    """Every store answers; 503 with the failing ones otherwise."""
+async def readyz(stores: StoresDep, recommend: RecommendDep) -> JSONResponse:
+    """Every store (and the knowledge graph) answers; 503 with the failing ones otherwise."""
     checks = await run_in_threadpool(stores.check)
+    checks["graph"] = await run_in_threadpool(_graph_check, recommend)
     ready = all(check["ok"] for check in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503

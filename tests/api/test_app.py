@@ -23,7 +23,7 @@ def test_readyz_checks_every_store(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200, response.text
     checks = response.json()["checks"]
-    assert set(checks) == {"sql", "cache", "objects", "events", "vectors"}
+    assert set(checks) == {"sql", "cache", "objects", "events", "vectors", "graph"}
     assert all(check["ok"] for check in checks.values())
 
 
@@ -37,6 +37,19 @@ def test_readyz_reports_a_broken_store(client: TestClient, monkeypatch: pytest.M
     assert response.json()["checks"]["sql"]["ok"] is False
     assert response.json()["checks"]["sql"]["error"] == "ConnectionError: database is down"
     assert response.json()["checks"]["cache"]["ok"] is True
+
+
+def test_readyz_reports_a_graph_that_does_not_answer(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client.app.state.recommend.graph, "ping", lambda: False)  # type: ignore[attr-defined]
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["graph"] == {
+        "ok": False,
+        "ms": response.json()["checks"]["graph"]["ms"],
+        "error": "the embedded knowledge graph does not answer",
+    }
 
 
 def test_openapi_and_docs_are_served(client: TestClient) -> None:
