@@ -84,7 +84,7 @@ class ItemCounts:
     n: int = 0
     likes: int = 0
     dislikes: int = 0
-    occasions: Counter[str] = field(default_factory=Counter)
+    occasions: Counter[Occasion] = field(default_factory=Counter)
 
 
 def _occasion(value: str | None) -> Occasion | None:
@@ -176,8 +176,9 @@ class Behaviour:
                     item = counts.setdefault(product_id, ItemCounts())
                     if InteractionKind(kind) in ENGAGED:
                         item.n += n
-                        if occasion:
-                            item.occasions[occasion] += n
+                        known = _occasion(occasion)
+                        if known is not None:
+                            item.occasions[known] += n
                     if kind == InteractionKind.LIKE:
                         item.likes += n
                     elif kind in (InteractionKind.DISLIKE, InteractionKind.UNLIKE):

@@ -28,7 +28,16 @@ import numpy as np
 from graphs.queries import RuleTables
 from graphs.rules import COLOURS
 from graphs.vocabulary import Slot
-from tools.recommend.table import COLOUR_NAMES, GENDER_DEPARTMENT, GENDERS, SLOTS, Bools, Floats, OutfitTable
+from tools.recommend.table import (
+    COLOUR_NAMES,
+    DEPARTMENT_GENDERS,
+    GENDER_DEPARTMENT,
+    GENDERS,
+    SLOTS,
+    Bools,
+    Floats,
+    OutfitTable,
+)
 
 #: Weights of the complement score; they sum to 1 without the optional learned term.
 W_GOES_WITH = 0.3
@@ -120,13 +129,7 @@ def gender_ok(table: OutfitTable, anchor_row: int) -> Bools:
     gender = table.gender_name(anchor_row)
     if gender is None:
         return np.ones(len(table), dtype=bool)
-    department = GENDER_DEPARTMENT[gender]
-    allowed = {
-        "women": ("Women", "Unisex"),
-        "men": ("Men", "Unisex"),
-        "unisex": ("Unisex", "Men", "Women"),
-    }.get(department, (gender,))
-    codes = [GENDERS.index(g) for g in allowed]
+    codes = [GENDERS.index(g) for g in DEPARTMENT_GENDERS[GENDER_DEPARTMENT[gender]]]
     return np.isin(table.gender, codes)
 
 

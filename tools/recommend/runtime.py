@@ -68,14 +68,12 @@ class SizeChecks:
 
     catalog: CatalogStore
     sizing: SizingService
-    profiles: ProfileService
 
-    def for_user(self, user_id: str) -> SizeCheck | None:
+    def for_user(self, user_id: str, profile: ProfileRead | None) -> SizeCheck | None:
         """A check for one request. The sizing service answers once per brand, garment type and
         department (its chart lookup and fit model are the same for all of them, bar a product's own
         fit feedback), and stock is read from the in-memory table, so a request costs a few
         sizing calls instead of one database round trip per piece considered."""
-        profile = self._profile(user_id)
         if profile is None:
             return None
         body = Body.from_profile(profile)
@@ -103,12 +101,6 @@ class SizeChecks:
         try:
             return self.sizing.recommend(user_id, detail, body).recommended.size
         except SizingError:
-            return None
-
-    def _profile(self, user_id: str) -> ProfileRead | None:
-        try:
-            return self.profiles.get(user_id)
-        except NotFound:
             return None
 
 
@@ -151,7 +143,7 @@ def open_recommender(
         except NotFound:
             return None
 
-    checks = SizeChecks(catalog, sizing, profiles) if sizing is not None else None
+    checks = SizeChecks(catalog, sizing) if sizing is not None else None
     return RecommendService(
         catalog=catalog.catalog,
         graph=graph if graph is not None else build_graph_store(settings),
@@ -161,6 +153,6 @@ def open_recommender(
         semantic=lambda: catalog.search_service.semantic,
         ranker=_load_ranker(settings),
         profile_of=profile_of,
-        size_checker=checks.for_user if checks is not None else (lambda _user: None),
+        size_checker=checks.for_user if checks is not None else (lambda _user, _profile: None),
         compat=_compat_scorer(compat, catalog) if compat is not None else None,
     )

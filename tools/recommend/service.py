@@ -27,7 +27,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -249,7 +249,7 @@ class RecommendService:
         semantic: Callable[[], SemanticIndex | None] = lambda: None,
         ranker: Ranker | None = None,
         profile_of: Callable[[str], ProfileRead | None] = lambda _user: None,
-        size_checker: Callable[[str], SizeCheck | None] = lambda _user: None,
+        size_checker: Callable[[str, ProfileRead | None], SizeCheck | None] = lambda _user, _profile: None,
         compat: Callable[[str, Sequence[str]], Floats | None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lexicon: Lexicon | None = None,
@@ -321,13 +321,12 @@ class RecommendService:
             logger.exception("warming the recommender failed; the first request will try again")
 
     def rebuild_graph(self) -> dict[str, int]:
-        docs = [doc for batch in self.catalog.docs() for doc in batch]
-        counts = rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
-        with self._lock:
-            self._rules = rule_tables(self.graph)
-            if self._table is not None:
-                self._matrices = RuleMatrices(self._rules, self._table.articles)
-        return counts
+        """A full rebuild of the table and the graph; returns what the graph holds afterwards."""
+        self.refresh(force=True)
+        return {
+            **{str(label): self.graph.count(label) for label in NodeLabel},
+            **{str(rel): self.graph.count_edges(rel) for rel in RelType},
+        }
 
     def _state(self) -> tuple[OutfitTable, RuleMatrices, RuleTables]:
         table = self.refresh()
@@ -336,6 +335,15 @@ class RecommendService:
         if len(table) == 0:
             raise RecommendError("no_catalog", "the catalogue has no products that can be part of an outfit")
         return table, self._matrices, self._rules
+
+    def _outfit_row(self, table: OutfitTable, product_id: str) -> int:
+        """The table row of a product named by the caller; an unknown or non-outfit product is refused."""
+        row = table.row_of.get(product_id)
+        if row is not None:
+            return row
+        if self.catalog.get_product(product_id) is None:
+            raise RecommendError("unknown_product", f"no product with id {product_id!r}")
+        raise RecommendError("not_outfit_item", f"product {product_id} is not something worn in an outfit")
 
     def close(self) -> None:
         self.graph.close()
@@ -455,15 +463,17 @@ class RecommendService:
         return result
 
     def _affinity(
-        self, table: OutfitTable, history: Sequence[HistoryItem], profile: ProfileRead | None
+        self,
+        table: OutfitTable,
+        history: Sequence[HistoryItem],
+        row_of: Mapping[str, int],
+        profile: ProfileRead | None,
     ) -> Floats:
         """The person's taste per row, in [0, 1]: colours, categories and styles they engaged with
         (recent ones count more), their favourite colours and styles, minus what they disliked."""
         colour = np.zeros(len(COLOUR_NAMES) + 1)
         usage = np.zeros(len(USAGES))
         article: dict[str, float] = {}
-        rows = table.rows([item.product_id for item in history])
-        row_of = {table.ids[r]: r for r in rows}
         for age, item in enumerate(history):
             row = row_of.get(item.product_id)
             if row is None or item.kind == InteractionKind.VIEW:
@@ -567,6 +577,7 @@ class RecommendService:
         resolved: Resolved,
         profile: ProfileRead | None,
         history: Sequence[HistoryItem],
+        hist_rows: Mapping[str, int],
     ) -> Floats | None:
         if self.ranker is None or not rows:
             return None
@@ -579,15 +590,12 @@ class RecommendService:
                     n=c.n,
                     likes=c.likes,
                     rated=c.likes + c.dislikes,
-                    occasion_counts={
-                        Occasion(o): n for o, n in c.occasions.items() if o in Occasion._value2member_map_
-                    },
+                    occasion_counts=dict(c.occasions),
                 )
                 if c is not None
                 else ItemHistory()
             )
             candidates.append(Candidate(kind=KINDS[int(table.kind[row])], history=item))
-        hist_rows = {table.ids[r]: r for r in table.rows([h.product_id for h in history])}
         events = [
             HistoryEvent(
                 kind=KINDS[int(table.kind[hist_rows[h.product_id]])],
@@ -635,13 +643,7 @@ class RecommendService:
     def complete_the_look(self, user_id: str, product_id: str, request: OutfitRequest) -> OutfitResult:
         """Outfits built around one product the person already has in mind (or owns)."""
         table, matrices, rules = self._state()
-        row = table.row_of.get(product_id)
-        if row is None:
-            if self.catalog.get_product(product_id) is None:
-                raise RecommendError("unknown_product", f"no product with id {product_id!r}")
-            raise RecommendError(
-                "not_outfit_item", f"product {product_id} is not something worn in an outfit, or is sold out"
-            )
+        self._outfit_row(table, product_id)
         return self._served(user_id, "complete_the_look", request, product_id, table, matrices, rules)
 
     def _served(
@@ -684,7 +686,9 @@ class RecommendService:
         suit = self._suitability(table, rules, resolved.occasion)
         eligible, stages = self._eligible(table, resolved, suit, request.exclude_product_ids)
         history = self.behaviour.history(user_id)
-        affinity = self._affinity(table, history, profile)
+        # The table rows of the pieces in the person's history (both affinity and ranking read them).
+        history_rows = {table.ids[r]: r for r in table.rows([h.product_id for h in history])}
+        affinity = self._affinity(table, history, history_rows, profile)
         base = 0.55 * suit + 0.45 * affinity
         if resolved.wanted and not resolved.only:
             base = base + 0.3 * np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.wanted])
@@ -705,12 +709,12 @@ class RecommendService:
             rows = list(found)
             for source in found.values():
                 sources[source] = sources.get(source, 0) + 1
-            ranked = self._rank(table, rows, resolved, profile, history)
+            ranked = self._rank(table, rows, resolved, profile, history, history_rows)
             bonus = np.array([SOURCE_BONUS[found[r]] for r in rows])
             blended = 0.6 * base[rows] + 0.1 * bonus + (0.3 * _norm(ranked) if ranked is not None else 0.0)
             anchor_score[rows] = blended
             anchors = [rows[i] for i in np.argsort(-blended, kind="stable")]
-        size_check = self.size_checker(user_id)
+        size_check = self.size_checker(user_id, profile)
         composer = Composer(
             table,
             matrices,
@@ -901,13 +905,7 @@ class RecommendService:
         """Products like this one, in stock and for the same department and slot: by MiniLM vectors
         when they are indexed, else by the graph (same category, harmonious colour, same style)."""
         table, matrices, _rules = self._state()
-        row = table.row_of.get(product_id)
-        if row is None:
-            if self.catalog.get_product(product_id) is None:
-                raise RecommendError("unknown_product", f"no product with id {product_id!r}")
-            raise RecommendError(
-                "not_outfit_item", f"product {product_id} is not something worn in an outfit"
-            )
+        row = self._outfit_row(table, product_id)
         mask = table.in_stock & gender_ok(table, row) & (table.slot == table.slot[row])
         mask[row] = False
         semantic = self.semantic()

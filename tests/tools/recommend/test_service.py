@@ -228,3 +228,12 @@ def test_a_restart_reuses_a_current_graph(
         assert liked == [{"id": "d1"}]
     finally:
         second.close()
+
+
+def test_rebuild_graph_reports_what_the_graph_holds(recommender: RecommendService, user_id: str) -> None:
+    recommender.record(user_id, "d2", InteractionKind.PURCHASE)
+    counts = recommender.rebuild_graph()
+    assert counts["Product"] == len(recommender.refresh())  # the 21 outfit pieces, not the lotion
+    assert counts["Product"] == 21
+    assert counts["OWNS"] == counts["BOUGHT"] == 1  # rebuilt from the interactions table
+    assert counts["COLOUR_HARMONY"] > 0
