@@ -14,14 +14,25 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> str: ...
+
+
+T = TypeVar("T", bound=Versioned)
 
 MODEL_FILE = "model.npz"
 MANIFEST_FILE = "manifest.json"
@@ -123,3 +134,34 @@ def version_folder(model_dir: Path, version: str | None, pattern: re.Pattern[str
     if not (folder / MANIFEST_FILE).is_file():
         raise ModelArtifactError(f"{what} version {version!r} not found in {model_dir}")
     return folder
+
+
+def load_configured(
+    load: Callable[[Path, str | None], T | None],
+    model_dir: Path,
+    version: str | None,
+    *,
+    what: str,
+    without: str,
+    train: str,
+) -> T | None:
+    """The model a service starts with, as the settings name it.
+
+    A pinned ``version`` that is missing or damaged is a deployment error and raises. An unpinned
+    model that is absent or unreadable only degrades the service: the log says how (``without``)
+    and what to run (``train``), and ``None`` comes back.
+    """
+    try:
+        model = load(model_dir, version)
+    except ModelArtifactError:
+        if version is not None:
+            raise
+        logger.exception("the %s in %s cannot be loaded; %s", what, model_dir, without)
+        return None
+    if model is None:
+        if version is not None:
+            raise ModelArtifactError(f"{what} {version!r} is not in {model_dir}")
+        logger.warning("no %s in %s: %s; run `%s`", what, model_dir, without, train)
+    else:
+        logger.info("%s %s loaded", what, model.version)
+    return model

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from tools.artifacts import (
     MODEL_FILE,
     ModelArtifactError,
     list_versions,
+    load_configured,
     read_artifact,
     read_manifest,
     version_folder,
@@ -131,3 +134,40 @@ def test_version_names_sort_by_time_and_name_their_inputs() -> None:
     assert early < late
     assert early.rsplit("-", 1)[1] == late.rsplit("-", 1)[1]
     assert version_name("demo", "other", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) != early
+
+
+@dataclass(frozen=True)
+class Demo:
+    version: str
+    arrays: dict[str, np.ndarray]
+
+
+def _load_demo(model_dir: Path, version: str | None) -> Demo | None:
+    folder = version_folder(model_dir, version, _PATTERN, "demo model")
+    return None if folder is None else Demo(folder.name, read_artifact(folder)[0])
+
+
+def _configured(model_dir: Path, version: str | None) -> Demo | None:
+    return load_configured(
+        _load_demo, model_dir, version, what="demo model", without="no demo", train="make demo"
+    )
+
+
+def test_a_missing_or_damaged_model_degrades_unless_a_version_is_pinned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tools.artifacts")
+    assert _configured(tmp_path, None) is None
+    assert "no demo model in" in caplog.text
+    assert "make demo" in caplog.text
+    with pytest.raises(ModelArtifactError, match="demo-20260101000000"):
+        _configured(tmp_path, "demo-20260101000000")
+    _save(tmp_path / "demo-20260101000000")
+    loaded = _configured(tmp_path, None)
+    assert loaded is not None
+    assert loaded.arrays["ids"].tolist() == [3, 1, 2]
+    assert "demo model demo-20260101000000 loaded" in caplog.text
+    (tmp_path / "demo-20260101000000" / MODEL_FILE).write_bytes(b"tampered")
+    assert _configured(tmp_path, None) is None  # unpinned: logged, not raised
+    with pytest.raises(ModelArtifactError, match="sha256"):
+        _configured(tmp_path, "demo-20260101000000")

@@ -18,13 +18,14 @@ from graphs import GraphStore, build_graph_store
 from graphs.polyvore import load_goes_with
 from storage.cache.base import Namespaces
 from storage.stores import Stores
+from tools.artifacts import load_configured
 from tools.catalog.store import CatalogStore
 from tools.profile.schemas import ProfileRead
 from tools.profile.service import NotFound, ProfileService
 from tools.recommend.behaviour import Behaviour
 from tools.recommend.compat import CompatModel, load_compat_model
 from tools.recommend.compose import CompatScore, SizeCheck, SizeQuery
-from tools.recommend.ranker import ModelArtifactError, Ranker, load_ranker
+from tools.recommend.ranker import Ranker, load_ranker
 from tools.recommend.service import RecommendService
 from tools.recommend.table import Floats
 from tools.sizing.chartbook import brand_key
@@ -35,31 +36,26 @@ logger = logging.getLogger(__name__)
 
 def _load_ranker(settings: Settings) -> Ranker | None:
     config = settings.recommend
-    try:
-        ranker = load_ranker(config.ranker_dir, config.ranker_version)
-    except ModelArtifactError:
-        if config.ranker_version is not None:
-            raise
-        logger.exception(
-            "the ranker in %s cannot be loaded; recommendations use rules and history", config.ranker_dir
-        )
-        return None
-    if ranker is None:
-        if config.ranker_version is not None:
-            raise ModelArtifactError(f"ranker {config.ranker_version!r} is not in {config.ranker_dir}")
-        logger.warning("no ranker in %s; run `python -m tools.recommend train-ranker`", config.ranker_dir)
-    return ranker
+    return load_configured(
+        load_ranker,
+        config.ranker_dir,
+        config.ranker_version,
+        what="ranker",
+        without="recommendations use rules, popularity and history",
+        train="python -m tools.recommend train-ranker",
+    )
 
 
 def _load_compat(settings: Settings) -> CompatModel | None:
     config = settings.recommend
-    try:
-        return load_compat_model(config.compat_dir, config.compat_version)
-    except Exception:
-        if config.compat_version is not None:
-            raise
-        logger.exception("the compatibility model in %s cannot be loaded", config.compat_dir)
-        return None
+    return load_configured(
+        load_compat_model,
+        config.compat_dir,
+        config.compat_version,
+        what="compatibility model",
+        without="outfit slots are ranked by the rules alone",
+        train="python -m tools.recommend train-compat",
+    )
 
 
 @dataclass
