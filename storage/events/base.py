@@ -70,6 +70,17 @@ def check_group(group: str) -> str:
     return group
 
 
+def check_poll(topic: str, group: str, max_events: int, timeout_s: float) -> str:
+    """Check a ``poll`` call's arguments the same way for every adapter; returns the topic's name."""
+    name = check_topic(topic)
+    check_group(group)
+    if max_events < 1:
+        raise ValueError("max_events must be at least 1")
+    if timeout_s < 0:
+        raise ValueError("timeout_s must not be negative")
+    return name
+
+
 class Event(BaseModel):
     """The envelope every event travels in; ``payload`` is the event's own data.
 

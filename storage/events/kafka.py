@@ -37,7 +37,7 @@ from confluent_kafka.cimpl import NewTopic
 from pydantic import ValidationError
 
 from storage.errors import StorageError
-from storage.events.base import ALL_TOPICS, Delivered, Event, check_group, check_topic
+from storage.events.base import ALL_TOPICS, Delivered, Event, check_group, check_poll, check_topic
 
 logger = logging.getLogger(__name__)
 
@@ -257,12 +257,7 @@ class KafkaEventBus:
             raise StorageError(f"Kafka refused an event on {name!r}: {errors[0]}")
 
     def poll(self, topic: str, group: str, max_events: int = 100, timeout_s: float = 1.0) -> list[Delivered]:
-        name = check_topic(topic)
-        check_group(group)
-        if max_events < 1:
-            raise ValueError("max_events must be at least 1")
-        if timeout_s < 0:
-            raise ValueError("timeout_s must not be negative")
+        name = check_poll(topic, group, max_events, timeout_s)
         if self._closed:
             # Raising rather than returning [] keeps a consumer loop that outlived the bus from spinning.
             raise StorageError("the event bus is closed")

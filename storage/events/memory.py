@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from storage.errors import StorageError
-from storage.events.base import Delivered, Event, check_group, check_topic
+from storage.events.base import Delivered, Event, check_group, check_poll, check_topic
 
 
 @dataclass
@@ -142,12 +142,7 @@ class MemoryEventBus:
             self._cond.notify_all()
 
     def poll(self, topic: str, group: str, max_events: int = 100, timeout_s: float = 1.0) -> list[Delivered]:
-        name = check_topic(topic)
-        check_group(group)
-        if max_events < 1:
-            raise ValueError("max_events must be at least 1")
-        if timeout_s < 0:
-            raise ValueError("timeout_s must not be negative")
+        name = check_poll(topic, group, max_events, timeout_s)
         deadline = time.monotonic() + timeout_s
         with self._cond:
             if self._closed:
