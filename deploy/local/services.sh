@@ -654,42 +654,53 @@ SEARCH_JAR=$SEARCH_CACHE/ik-opensearch-launcher.jar
 SEARCH_LIB=$SEARCH_CACHE/lib
 SEARCH_STAMP=$SEARCH_CACHE/sources.sha256
 
-search_src_sum() {
-  (cd "$SEARCH_SRC" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
+# A launcher built by Maven, cached with a stamp of its sources' checksum (written last):
+# launcher_src_sum SRC, launcher_build_needed SRC JAR LIB STAMP.
+launcher_src_sum() {
+  (cd "$1" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
     sha256sum | cut -d' ' -f1
 }
 
-search_build_needed() {
-  [[ -f $SEARCH_JAR && -d $SEARCH_LIB && -f $SEARCH_STAMP ]] || return 0
-  [[ $(<"$SEARCH_STAMP") != "$(search_src_sum)" ]]
+launcher_build_needed() {
+  [[ -f $2 && -d $3 && -f $4 ]] || return 0
+  [[ $(<"$4") != "$(launcher_src_sum "$1")" ]]
 }
 
-# Compile the launcher and copy its runtime jars (~45 MB) into the cache.
-# The jars come from Maven Central through ~/.m2 once; afterwards neither the
-# network nor Maven is needed until the launcher's sources change.
-search_build() {
-  search_build_needed || return 0
-  command -v mvn >/dev/null || die "search: 'mvn' is needed to build the OpenSearch launcher (set IK_SERVICES to skip search)"
-  local build_log=$SEARCH_CACHE/build.log tmp=$SEARCH_CACHE/tmp start=$SECONDS sum
-  sum=$(search_src_sum)
-  mkdir -p "$SEARCH_CACHE"
+# launcher_build NAME SRC CACHE JAR LIB STAMP WHAT COLD: compile the launcher and copy its
+# runtime jars into the cache. The jars come from Maven Central through ~/.m2 once;
+# afterwards neither the network nor Maven is needed until the launcher's sources change.
+launcher_build() {
+  local name=$1 src=$2 cache=$3 jar=$4 lib=$5 stamp=$6 what=$7 cold=$8
+  launcher_build_needed "$src" "$jar" "$lib" "$stamp" || return 0
+  command -v mvn >/dev/null || die "$name: 'mvn' is needed to build the $what launcher (set IK_SERVICES to skip $name)"
+  local build_log=$cache/build.log tmp=$cache/tmp start=$SECONDS sum
+  sum=$(launcher_src_sum "$src")
+  mkdir -p "$cache"
   rm -rf "$tmp"
-  log "search: building the OpenSearch $OPENSEARCH_VERSION launcher (cold: about a minute; log: $build_log)"
-  if ! mvn -B -q -f "$SEARCH_SRC/pom.xml" -Dik.build.dir="$tmp/build" \
+  log "$name: building the $what launcher (cold: $cold; log: $build_log)"
+  if ! mvn -B -q -f "$src/pom.xml" -Dik.build.dir="$tmp/build" \
     package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" \
     >"$build_log" 2>&1 </dev/null 9>&-; then
     show_log "$build_log"
-    die "search: building the launcher failed (log: $build_log)"
+    die "$name: building the launcher failed (log: $build_log)"
   fi
   # Swap the new build in whole, then write the stamp, so an interrupted build
   # never passes for a finished one.
-  rm -f "$SEARCH_STAMP"
-  rm -rf "$SEARCH_LIB"
-  mv "$tmp/lib" "$SEARCH_LIB"
-  mv -f "$tmp/build/ik-opensearch-launcher.jar" "$SEARCH_JAR"
+  rm -f "$stamp"
+  rm -rf "$lib"
+  mv "$tmp/lib" "$lib"
+  mv -f "$tmp/build/$(basename "$jar")" "$jar"
   rm -rf "$tmp"
-  echo "$sum" >"$SEARCH_STAMP"
-  log "search: built $SEARCH_JAR in $((SECONDS - start))s"
+  echo "$sum" >"$stamp"
+  log "$name: built $jar in $((SECONDS - start))s"
+}
+
+search_build_needed() { launcher_build_needed "$SEARCH_SRC" "$SEARCH_JAR" "$SEARCH_LIB" "$SEARCH_STAMP"; }
+
+# The OpenSearch launcher and its runtime jars (~45 MB).
+search_build() {
+  launcher_build search "$SEARCH_SRC" "$SEARCH_CACHE" "$SEARCH_JAR" "$SEARCH_LIB" "$SEARCH_STAMP" \
+    "OpenSearch $OPENSEARCH_VERSION" "about a minute"
 }
 
 # Yellow is the best a single node reaches for indexes with replicas (the
@@ -930,42 +941,15 @@ neo4j_cds() {
   echo "$NEO4J_CACHE/cds-$(printf '%s' "$java" | sha256sum | cut -c1-12).jsa"
 }
 
-neo4j_src_sum() {
-  (cd "$NEO4J_SRC" && find pom.xml src -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) |
-    sha256sum | cut -d' ' -f1
-}
+neo4j_build_needed() { launcher_build_needed "$NEO4J_SRC" "$NEO4J_JAR" "$NEO4J_LIB" "$NEO4J_STAMP"; }
 
-neo4j_build_needed() {
-  [[ -f $NEO4J_JAR && -d $NEO4J_LIB && -f $NEO4J_STAMP ]] || return 0
-  [[ $(<"$NEO4J_STAMP") != "$(neo4j_src_sum)" ]]
-}
-
-# Compile the launcher and copy its runtime jars (~125 MB) into the cache.
-# The jars come from Maven Central through ~/.m2 once; afterwards neither the
-# network nor Maven is needed until the launcher's sources change.
+# The Neo4j launcher and its runtime jars (~125 MB). A new build invalidates the class-data
+# archives, which were dumped from the old jars.
 neo4j_build() {
   neo4j_build_needed || return 0
-  command -v mvn >/dev/null || die "neo4j: 'mvn' is needed to build the Neo4j launcher (set IK_SERVICES to skip neo4j)"
-  local build_log=$NEO4J_CACHE/build.log tmp=$NEO4J_CACHE/tmp start=$SECONDS sum
-  sum=$(neo4j_src_sum)
-  mkdir -p "$NEO4J_CACHE"
-  rm -rf "$tmp"
-  log "neo4j: building the Neo4j $NEO4J_VERSION launcher (cold: one to two minutes; log: $build_log)"
-  if ! mvn -B -q -f "$NEO4J_SRC/pom.xml" -Dik.build.dir="$tmp/build" \
-    package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/lib" \
-    >"$build_log" 2>&1 </dev/null 9>&-; then
-    show_log "$build_log"
-    die "neo4j: building the launcher failed (log: $build_log)"
-  fi
-  # Swap the new build in whole, then write the stamp, so an interrupted build
-  # never passes for a finished one.
-  rm -f "$NEO4J_STAMP" "$NEO4J_CACHE"/cds-*.jsa
-  rm -rf "$NEO4J_LIB"
-  mv "$tmp/lib" "$NEO4J_LIB"
-  mv -f "$tmp/build/ik-neo4j-launcher.jar" "$NEO4J_JAR"
-  rm -rf "$tmp"
-  echo "$sum" >"$NEO4J_STAMP"
-  log "neo4j: built $NEO4J_JAR in $((SECONDS - start))s"
+  rm -f "$NEO4J_CACHE"/cds-*.jsa
+  launcher_build neo4j "$NEO4J_SRC" "$NEO4J_CACHE" "$NEO4J_JAR" "$NEO4J_LIB" "$NEO4J_STAMP" \
+    "Neo4j $NEO4J_VERSION" "one to two minutes"
 }
 
 # A Bolt handshake over bash's /dev/tcp: the magic 0x6060B017 and four
