@@ -108,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     scenarios.add_argument(
         "--limit", type=_positive, default=None, help="catalogue products to load (default 2000)"
     )
+    wardrobe = suites.add_parser(
+        "wardrobe", help="photo tagging on the catalogue thumbnails: colour, category (CV), pattern, speed"
+    )
+    wardrobe.add_argument("--limit", type=_positive, default=None, help="use only the first N thumbnails")
+    wardrobe.add_argument(
+        "--captions", type=Path, default=None, help="captions JSON Lines (id, caption, lang)"
+    )
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -176,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         from evals.scenarios import CATALOG_LIMIT
 
         _report("scenarios", k=args.k, only=args.only, lang=args.lang, limit=args.limit or CATALOG_LIMIT)
+        return 0
+    if args.suite == "wardrobe":
+        _report("wardrobe", limit=args.limit, captions_path=args.captions)
         return 0
     return 2  # pragma: no cover - argparse rejects unknown suites
 

@@ -36,6 +36,7 @@ DEFAULT_SUITES: dict[str, list[str]] = {
     "search": [],
     "sizing": [],
     "recommend": [],
+    "wardrobe": [],
     "scenarios": ["--k", "4"],
 }
 BENCHES: dict[str, list[str]] = {
