@@ -30,7 +30,7 @@ ifneq ($(IK_RESEARCH_DATA_DIR),)
 export IK_RESEARCH_DATA_DIR
 endif
 
-.PHONY: help run install install-dev test check lint typecheck unit sizing-model recommend-models services-up services-down services-status clean
+.PHONY: help run install install-dev test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
 
 help:
 	@echo "make run            install and start the API on http://127.0.0.1:8000 (embedded stores)"
@@ -53,7 +53,7 @@ install-dev: $(UV)
 # The settings fail closed (production) unless told otherwise; this is the development command.
 # The embedded LLM (SmolLM2 through llama.cpp) starts as a child process; IK_LLM__PROVIDER=none
 # gives template replies only, IK_LLM__PROVIDER=openai + IK_LLM__BASE_URL uses a vLLM server.
-run: install sizing-model recommend-models
+run: install sizing-model recommend-models wardrobe-model
 	IK_ENVIRONMENT=$${IK_ENVIRONMENT:-development} IK_LLM__PROVIDER=$${IK_LLM__PROVIDER:-embedded} $(PY) -m api
 
 # The fit model is derived from research-only data (RentTheRunway), so it is trained here, not shipped:
@@ -65,6 +65,10 @@ sizing-model: install
 # two minutes the first time. `python -m tools.recommend train-compat` adds the compatibility model.
 recommend-models: install
 	$(PY) -m tools.recommend train --if-missing
+
+# The wardrobe's image category model, trained on the shipped catalogue thumbnails: ~a minute the first time.
+wardrobe-model: install
+	$(PY) -m tools.wardrobe train-classifier --if-missing
 
 services-up:
 	deploy/local/services.sh up

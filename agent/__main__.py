@@ -296,6 +296,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from tools.recommend.runtime import open_recommender
     from tools.registry import ToolServices
     from tools.sizing.runtime import open_sizing
+    from tools.wardrobe.runtime import open_wardrobe
 
     try:
         settings = Settings()
@@ -322,8 +323,15 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
         sizing = await asyncio.to_thread(open_sizing, settings, stores.db)
         profiles = ProfileService(stores.db)
         recommend = await asyncio.to_thread(open_recommender, settings, stores, catalog, profiles, sizing)
+        wardrobe, uploads = await asyncio.to_thread(open_wardrobe, settings, stores)
         services = ToolServices(
-            accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing, recommend=recommend
+            accounts=accounts,
+            profiles=profiles,
+            catalog=catalog,
+            sizing=sizing,
+            recommend=recommend,
+            wardrobe=wardrobe,
+            uploads=uploads,
         )
         if settings.llm.provider == "embedded":
             sink.write("  (starting the embedded LLM server…)\n")

@@ -31,6 +31,7 @@ from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.recommend.runtime import open_recommender
 from tools.registry import ToolServices, default_registry
 from tools.sizing.runtime import open_sizing
+from tools.wardrobe.runtime import open_wardrobe
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _prepare(settings: Settings) -> tuple[Stores, AgentDeps]:
     classifier = default_classifier()
     classifier.route("hello")  # loads the embedding model now, not inside the first run
     sizing = open_sizing(settings, stores.db)
+    wardrobe, uploads = open_wardrobe(settings, stores)
     deps = AgentDeps(
         registry=default_registry(),
         services=ToolServices(
@@ -93,6 +95,8 @@ def _prepare(settings: Settings) -> tuple[Stores, AgentDeps]:
             catalog=catalog,
             sizing=sizing,
             recommend=open_recommender(settings, stores, catalog, profiles, sizing),
+            wardrobe=wardrobe,
+            uploads=uploads,
         ),
         classifier=classifier,
         llm=None,

@@ -111,8 +111,30 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "没能搭配出完整的一套：{why}",
     ),
     "wardrobe_not_yet": (
-        "I can't see your wardrobe yet, so these outfits come from the shop's catalogue.",
-        "我还看不到你的衣橱，所以下面的搭配来自商城的商品。",
+        "Your wardrobe has nothing I can build an outfit around yet, so these come from the shop's "
+        "catalogue. Send me photos of your clothes to add them.",
+        "你的衣橱里还没有能搭配的单品，所以下面的搭配来自商城。发衣服的照片给我就能加入衣橱。",
+    ),
+    "wardrobe_added": ("Added to your wardrobe: {items}.", "已加入你的衣橱：{items}。"),
+    "wardrobe_add_failed": ("I could not add that photo: {reason}", "这张照片没能加入衣橱：{reason}"),
+    "wardrobe_ask_photo": (
+        "Send me a photo of it (flat or worn, plain background) and I'll add and tag it; or tell me its "
+        "colour and what it is.",
+        "发一张它的照片给我（平铺或穿在身上，背景简洁），我来加入衣橱并自动打标签；也可以告诉我颜色和品类。",
+    ),
+    "wardrobe_items": (
+        "You have {total} items in your wardrobe. {items}",
+        "你的衣橱里共有 {total} 件。{items}",
+    ),
+    "wardrobe_empty": (
+        "Your wardrobe is empty so far. Send me photos of your clothes and I'll add and tag them.",
+        "你的衣橱还是空的。发衣服的照片给我，我来加入并自动打标签。",
+    ),
+    "wardrobe_outfits": ("From your own wardrobe:", "用你衣橱里的衣服："),
+    "wardrobe_wear_failed": ("I could not log that: {reason}", "没能记录：{reason}"),
+    "wardrobe_ask_worn": (
+        'What did you wear? Tell me the pieces, e.g. "my white tee and blue jeans".',
+        "你穿了哪几件？比如“白T恤和蓝色牛仔裤”。",
     ),
     "outfit_why": ("Why the first one works: {reasons}.", "第一套的理由：{reasons}。"),
     "product_item": ("{name} ({price} CNY, id {id})", "{name}（{price}元，编号 {id}）"),

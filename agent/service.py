@@ -16,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Literal
 
@@ -194,7 +194,10 @@ class ChatService:
         *,
         session_id: str | None = None,
         locale: Literal["zh", "en"] | None = None,
+        attachments: Sequence[str] = (),
     ) -> AsyncIterator[ChatEvent]:
+        """Run one turn. ``attachments`` are upload ids (photos) sent with the text; they travel in
+        the message's ``additional_kwargs`` so the graph's input stays messages only."""
         info, replaced = await self.open_session(user_id, session_id)
         yield ChatEvent(
             event="session",
@@ -204,9 +207,11 @@ class ChatService:
                 "replaces": replaced,
             },
         )
-        human = HumanMessage(content=text, id=str(uuid.uuid4()))
+        extra = {"attachments": list(attachments)} if attachments else {}
+        human = HumanMessage(content=text, id=str(uuid.uuid4()), additional_kwargs=extra)
         self.hub.publish(
-            info.id, ChatEvent(event="message", data={"id": human.id, "role": "user", "text": text})
+            info.id,
+            ChatEvent(event="message", data={"id": human.id, "role": "user", "text": text, **extra}),
         )
         async with self._locks[info.id]:
             async for event in self._run(

@@ -30,6 +30,8 @@ from tools.profile.schemas import Role, UserRead
 from tools.profile.service import AccountService, NotFound, ProfileService
 from tools.recommend.service import RecommendService
 from tools.sizing.service import SizingService
+from tools.uploads import UploadStore
+from tools.wardrobe.service import WardrobeService
 
 API_PREFIX = "/api/v1"
 TOKEN_URL = f"{API_PREFIX}/auth/token"
@@ -87,6 +89,16 @@ def _recommend(connection: HTTPConnection) -> RecommendService:
     return recommend
 
 
+def _wardrobe(connection: HTTPConnection) -> WardrobeService:
+    wardrobe: WardrobeService = connection.app.state.wardrobe
+    return wardrobe
+
+
+def _uploads(connection: HTTPConnection) -> UploadStore:
+    uploads: UploadStore = connection.app.state.uploads
+    return uploads
+
+
 def _eval_runs(connection: HTTPConnection) -> EvalRuns:
     runs: EvalRuns = connection.app.state.eval_runs
     return runs
@@ -109,6 +121,8 @@ WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
 SizingDep = Annotated[SizingService, Depends(_sizing)]
 RecommendDep = Annotated[RecommendService, Depends(_recommend)]
 EvalRunsDep = Annotated[EvalRuns, Depends(_eval_runs)]
+WardrobeDep = Annotated[WardrobeService, Depends(_wardrobe)]
+UploadsDep = Annotated[UploadStore, Depends(_uploads)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 

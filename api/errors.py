@@ -21,6 +21,9 @@ from core.logging import request_id_var
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
 from tools.recommend.service import RecommendError
 from tools.sizing.service import SizingError
+from tools.uploads import UnknownUpload
+from tools.wardrobe.images import ImageRejected
+from tools.wardrobe.service import WardrobeError
 
 PROBLEM_JSON = "application/problem+json"
 SESSION_NOT_FOUND = "no such chat session (it may have expired)"
@@ -111,6 +114,26 @@ async def _recommend_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.message, instance=request.url.path, code=exc.code)
 
 
+#: A refused photo: too big is 413, a format we do not take is 415, anything else about the file 422.
+_IMAGE_STATUS = {"too_large": 413, "unsupported_format": 415, "not_an_image": 415}
+_WARDROBE_STATUS = {"not_found": 404, "duplicate": 409, "wardrobe_full": 409}
+
+
+async def _image_rejected(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ImageRejected)
+    return problem(_IMAGE_STATUS.get(exc.code, 422), exc.message, instance=request.url.path, code=exc.code)
+
+
+async def _wardrobe_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WardrobeError)
+    status = _WARDROBE_STATUS.get(exc.code, 422)
+    return problem(status, exc.message, instance=request.url.path, code=exc.code, **exc.details)
+
+
+async def _unknown_upload(request: Request, exc: Exception) -> JSONResponse:
+    return problem(404, str(exc), instance=request.url.path, code="unknown_upload")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
@@ -119,3 +142,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HandoffConflict, _handoff_conflict)
     app.add_exception_handler(SizingError, _sizing_error)
     app.add_exception_handler(RecommendError, _recommend_error)
+    app.add_exception_handler(ImageRejected, _image_rejected)
+    app.add_exception_handler(WardrobeError, _wardrobe_error)
+    app.add_exception_handler(UnknownUpload, _unknown_upload)

@@ -38,6 +38,7 @@ from api.routers import (
     support,
     users,
 )
+from api.routers import wardrobe as wardrobe_routes
 from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
@@ -51,6 +52,7 @@ from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.recommend.runtime import open_recommender
 from tools.registry import ToolServices
 from tools.sizing.runtime import open_sizing
+from tools.wardrobe.runtime import open_wardrobe
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 warming.start()
                 stack.push_async_callback(run_in_threadpool, warming.join)
             app.state.recommend = recommender
+            wardrobe, uploads = await run_in_threadpool(open_wardrobe, settings, stores)
+            app.state.wardrobe = wardrobe
+            app.state.uploads = uploads
             eval_runs = EvalRuns(settings.resolve(Path("reports")))
             app.state.eval_runs = eval_runs
             stack.callback(eval_runs.stop)
@@ -158,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 catalog=catalog,
                 sizing=sizing_service,
                 recommend=recommender,
+                wardrobe=wardrobe,
+                uploads=uploads,
             )
             chat_service = await stack.enter_async_context(open_agent(settings, stores.db, services))
             app.state.chat = chat_service
@@ -206,6 +213,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alerts.router,
         sizing.router,
         recommend.router,
+        wardrobe_routes.router,
+        wardrobe_routes.uploads_router,
         evals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -265,6 +265,35 @@ class RecommendSettings(BaseModel):
     warm_on_start: bool = True
 
 
+class WardrobeSettings(BaseModel):
+    """Wardrobe photos: what an upload may be, how backgrounds are removed, the category model."""
+
+    #: Larger photos are refused with 413 before anything is decoded (phones send 2-8 MB).
+    max_upload_bytes: Annotated[int, Field(ge=256 * 1024, le=50 * 1024 * 1024)] = 10 * 1024 * 1024
+    #: Decoded size limit: refuses decompression bombs (a small file that decodes to gigabytes).
+    max_pixels: Annotated[int, Field(ge=1_000_000, le=200_000_000)] = 40_000_000
+    #: Photos in one bulk import.
+    max_batch: Annotated[int, Field(ge=1, le=200)] = 50
+    max_items: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    #: ``embedded``: GrabCut, with MediaPipe pose + selfie segmentation for worn garments, in process.
+    #: ``model_server``: a segmentation server (``POST {segmenter_url}/v1/segment``).
+    segmenter: Literal["embedded", "model_server"] = "embedded"
+    segmenter_url: str | None = None
+    #: Image category model versions (``python -m tools.wardrobe train-classifier`` writes them).
+    classifier_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun"))
+        / "models"
+        / "wardrobe"
+    )
+    classifier_version: str | None = None
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> WardrobeSettings:
+        if self.segmenter == "model_server" and not self.segmenter_url:
+            raise ValueError("IK_WARDROBE__SEGMENTER=model_server needs IK_WARDROBE__SEGMENTER_URL")
+        return self
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -378,6 +407,7 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = CatalogSettings()
     sizing: SizingSettings = SizingSettings()
     recommend: RecommendSettings = RecommendSettings()
+    wardrobe: WardrobeSettings = WardrobeSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""

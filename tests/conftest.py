@@ -64,6 +64,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
             "goes_with_path": tmp_path / "models" / "goes_with.json",
         },
         "graph": {"path": tmp_path / "var" / "graph.kuzu"},
+        # No image category model unless a test trains one (categories then come from captions).
+        "wardrobe": {"classifier_dir": tmp_path / "models" / "wardrobe"},
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

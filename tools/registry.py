@@ -14,6 +14,9 @@ from tools.recommend.service import RecommendService
 from tools.recommend.tools import RECOMMEND_TOOLS
 from tools.sizing.service import SizingService
 from tools.sizing.tools import SIZING_TOOLS
+from tools.uploads import UploadStore
+from tools.wardrobe.service import WardrobeService
+from tools.wardrobe.tools import WARDROBE_TOOLS
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class ToolServices:
     sizing: SizingService | None = None
     #: None where recommendation is not set up; its tools then say so.
     recommend: RecommendService | None = None
+    #: None where the wardrobe is not set up; its tools then say so.
+    wardrobe: WardrobeService | None = None
+    #: Photos sent in the conversation, for tools that take an ``upload_id``.
+    uploads: UploadStore | None = None
 
 
 class ToolRegistry:
@@ -56,4 +63,4 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS, *RECOMMEND_TOOLS))
+    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS, *RECOMMEND_TOOLS, *WARDROBE_TOOLS))

@@ -26,6 +26,14 @@ def message_text(message: BaseMessage) -> str:
     return "".join(parts)
 
 
+def last_human_attachments(state: AgentState) -> list[str]:
+    """Upload ids (photos) sent with the latest message."""
+    for message in reversed(state.get("messages", [])):
+        if isinstance(message, HumanMessage):
+            return [str(a) for a in message.additional_kwargs.get("attachments", [])]
+    return []
+
+
 def last_human_text(state: AgentState) -> str:
     for message in reversed(state.get("messages", [])):
         if isinstance(message, HumanMessage):
@@ -43,6 +51,8 @@ def guard(state: AgentState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     context = runtime.context if isinstance(runtime.context, ChatContext) else None
     language = turn_language(text, state, context)
     fresh: dict[str, Any] = {"language": language, "plan": [], "outcomes": [], "refused": False}
+    if not text.strip() and last_human_attachments(state):
+        return fresh  # a photo on its own is a message too
     verdict = check_message(text)
     if verdict.allowed:
         return fresh

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from agent.deps import AgentDeps, ChatContext
 from agent.intents import Intent
-from agent.nodes.guard import last_human_text
+from agent.nodes.guard import last_human_attachments, last_human_text
 from agent.nodes.handlers.common import merge_slots
 from agent.nodes.handlers.profile import profile_changes
 from agent.prompts import NO, ROUTER_SYSTEM, YES
@@ -103,6 +103,10 @@ def make_route(deps: AgentDeps) -> Any:
                 )
                 return {**update, "plan": [step.model_dump(mode="json")]}
         slots = extract_slots(text)
+        if not text.strip() and last_human_attachments(state):
+            # A garment photo with no words: adding it to the wardrobe is what the app does with one.
+            step = Step(intent=Intent.wardrobe_add, confidence=1.0, text="", slots=slots)
+            return {**update, "plan": [step.model_dump(mode="json")]}
         if pending is not None and pending.kind == "slots" and _answers(pending, slots):
             step = Step(
                 intent=pending.intent,

@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.config import get_stream_writer
 
 from agent.deps import AgentDeps, ChatContext
+from agent.nodes.guard import last_human_attachments
 from agent.prompts import Language
 from agent.state import AgentState, Outcome, OutcomeStatus, Step
 from tools.base import ToolContext, ToolResult
@@ -36,6 +37,11 @@ class Turn:
         return ToolContext(
             user_id=self.context.user_id, locale=Locale(self.language), services=self.deps.services
         )
+
+    @property
+    def attachments(self) -> list[str]:
+        """Upload ids of the photos sent with this turn's message."""
+        return last_human_attachments(self.state)
 
     def has_tool(self, name: str) -> bool:
         return name in self.deps.registry.names

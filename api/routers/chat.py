@@ -55,6 +55,8 @@ _TURN_FRAMING = frozenset({"session", "done"})
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 Locale = Literal["zh", "en"]
+UploadId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+MAX_ATTACHMENTS = 8
 
 
 class ChatRequest(BaseModel):
@@ -70,6 +72,12 @@ class ChatRequest(BaseModel):
     )
     locale: Locale | None = Field(
         default=None, description='The app\'s language, for messages that do not show one ("170/60").'
+    )
+    attachments: list[UploadId] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="Photos sent with the message: ids from `POST /api/v1/uploads`. A photo with no text "
+        "is added to the wardrobe.",
     )
 
 
@@ -100,7 +108,15 @@ _SSE_DOC = (
 async def send_message(
     body: ChatRequest, request: Request, user: CurrentUser, chat: ChatDep, turns: TurnsDep
 ) -> ChatTurn | Response:
-    events = turns.run(chat.turn(user.id, body.message, session_id=body.session_id, locale=body.locale))
+    events = turns.run(
+        chat.turn(
+            user.id,
+            body.message,
+            session_id=body.session_id,
+            locale=body.locale,
+            attachments=body.attachments,
+        )
+    )
     # The first event is awaited before answering so an unknown session is still a 404.
     first = await anext(events)
     if "text/event-stream" in request.headers.get("accept", "").lower():
@@ -157,6 +173,7 @@ class _MessageFrame(BaseModel):
     text: str = Field(max_length=MAX_MESSAGE_CHARS)
     session_id: str | None = Field(default=None, max_length=64)
     locale: Locale | None = None
+    attachments: list[UploadId] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
 @router.websocket("/ws")
@@ -342,7 +359,13 @@ class _ChatSocket:
         self._echoes.append((info.id, frame.text))
         self._turn_session, self._held = info.id, []
         try:
-            turn = self._chat.turn(self._user.id, frame.text, session_id=info.id, locale=frame.locale)
+            turn = self._chat.turn(
+                self._user.id,
+                frame.text,
+                session_id=info.id,
+                locale=frame.locale,
+                attachments=frame.attachments,
+            )
             async with aclosing(self._turns.run(turn)) as events:
                 async for event in events:
                     if event.event == "session" and replaced:

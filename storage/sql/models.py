@@ -8,13 +8,14 @@ units are stored beside them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -350,5 +351,67 @@ class Interaction(Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     #: The occasion the person was shopping for when it happened, if known.
+    occasion: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WardrobeItem(Base):
+    """A garment the person owns, usually added from a photo and tagged automatically.
+
+    Tags are columns (not a free-form blob) because outfits, filters and the wear log
+    query them; ``auto_tags`` keeps what the tagger said, with confidences, so an edit
+    by the person never loses the machine's original guess.
+    """
+
+    __tablename__ = "wardrobe_items"
+    __table_args__ = (
+        Index("ix_wardrobe_items_user_created", "user_id", "created_at"),
+        CheckConstraint("source IN ('photo', 'manual', 'purchase')", name="wardrobe_source"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    #: The person's own words for it, as typed (the category guess reads them).
+    caption: Mapped[str | None] = mapped_column(String(300), default=None)
+    #: A catalogue article type ("Tshirts", "Casual Shoes"), so outfit rules apply to it.
+    category: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: A catalogue colour name ("Navy Blue"), the dominant one.
+    colour: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: Every dominant colour with its share: ``[{"name": "White", "share": 0.7}, ...]``.
+    colours: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    pattern: Mapped[str | None] = mapped_column(String(16), default=None)
+    seasons: Mapped[list[str]] = mapped_column(default=list)
+    occasions: Mapped[list[str]] = mapped_column(default=list)
+    #: The person's own labels ("gym", "gift from mum"); renamed and merged across items.
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(16), default="photo")
+    image_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    cutout_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: 64-bit perceptual hash as 16 hex digits (duplicate photos are refused).
+    phash: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    #: What it cost, for cost per wear; in ``currency``.
+    price: Mapped[float | None] = mapped_column(Numeric(12, 2, asdecimal=False), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    auto_tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WearLog(Base):
+    """One day a wardrobe item was worn. One row per item and day, so logging twice is harmless."""
+
+    __tablename__ = "wear_log"
+    __table_args__ = (
+        UniqueConstraint("item_id", "worn_on", name="uq_wear_log_item_day"),
+        Index("ix_wear_log_user_day", "user_id", "worn_on"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("wardrobe_items.id", ondelete="CASCADE"), index=True)
+    worn_on: Mapped[date] = mapped_column(Date)
+    #: Items logged together share an outfit id (the calendar shows them as one outfit).
+    outfit_id: Mapped[str | None] = mapped_column(String(36), default=None)
     occasion: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -77,14 +77,6 @@ async def test_outfits_in_chinese_and_completing_a_shown_piece(open_stylist):
         _check_prices(stylist, reply)
 
 
-async def test_outfits_from_the_wardrobe_say_they_come_from_the_shop(open_stylist):
-    async with open_stylist() as stylist:
-        events = await stylist.say("make me a work outfit from my wardrobe for autumn")
-        reply = replies(events)[0]
-        assert "can't see your wardrobe yet" in reply, reply
-        assert _check_prices(stylist, reply) >= 3
-
-
 async def test_contradictory_colours_are_explained_in_chat(open_stylist):
     async with open_stylist() as stylist:
         events = await stylist.say("秋天上班穿搭，只要黑色和白色，不要黑色白色")

@@ -40,6 +40,12 @@ def test_every_tool_has_a_precise_openai_schema() -> None:
         "complete_the_look",
         "recommend_similar",
         "record_interaction",
+        "add_wardrobe_item",
+        "list_wardrobe",
+        "tag_wardrobe_item",
+        "suggest_outfit_from_wardrobe",
+        "log_wear",
+        "wardrobe_insights",
     ]
     for schema in registry.openai_schemas():
         function = schema["function"]
@@ -50,6 +56,9 @@ def test_every_tool_has_a_precise_openai_schema() -> None:
     assert update["additionalProperties"] is False
     # closed sets are enums the model can see
     assert "slim" in json.dumps(update)
+    wardrobe = json.dumps(registry.get("add_wardrobe_item").openai_schema())
+    assert '"Tshirts"' in wardrobe
+    assert '"Navy Blue"' in wardrobe
 
 
 def test_duplicate_tool_names_are_refused() -> None:

@@ -160,6 +160,7 @@ class Composer:
         cold: bool,
         size_check: SizeCheck | None = None,
         compat: CompatScore | None = None,
+        owned: Bools | None = None,
     ) -> None:
         self.table = table
         self.m = matrices
@@ -169,13 +170,15 @@ class Composer:
         self.cold = cold
         self.size_check = size_check
         self.compat = compat
+        #: Rows the person already owns: tried first for every slot, never size-checked, free.
+        self.owned = owned
         self.article = table.article
         self.colour = np.where(table.colour >= 0, table.colour, len(COLOUR_NAMES))
         self.used: set[int] = set()
         self.seen_looks: set[tuple[int, int, int]] = set()
 
     def _size(self, row: int) -> tuple[bool, str | None]:
-        if self.size_check is None:
+        if self.size_check is None or (self.owned is not None and self.owned[row]):
             return True, None
         t = self.table
         query = SizeQuery(t.ids[row], t.brands[row], t.article_types[row], t.gender_name(row), t.sizes[row])
@@ -188,6 +191,14 @@ class Composer:
     def cheapest(self, slot: Slot, allowed: Bools) -> float:
         mask = self._slot_mask(slot) & allowed
         return float(self.table.price[mask].min()) if mask.any() else float("inf")
+
+    def _floor(self, slots: Sequence[Slot], allowed: Bools) -> dict[Slot, float]:
+        """The least each slot can cost. A coat nothing in stock can provide costs nothing: the
+        person is told to bring their own instead of losing the whole outfit."""
+        floor = {slot: self.cheapest(slot, allowed) for slot in slots}
+        if not np.isfinite(floor.get(Slot.OUTERWEAR, 0.0)):
+            del floor[Slot.OUTERWEAR]
+        return floor
 
     def _complement_scores(self, rows: np.ndarray[Any, np.dtype[np.int64]], chosen: list[Pick]) -> Floats:
         anchor = chosen[0].row
@@ -205,13 +216,16 @@ class Composer:
         clashes: Floats = np.where(harmony < 0, -np.inf, score)
         return clashes
 
-    def _fill(self, slot: Slot, chosen: list[Pick], allowed: Bools, cap: float) -> Pick | None:
+    def _ranked(
+        self, slot: Slot, chosen: list[Pick], allowed: Bools, cap: float
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Floats, np.ndarray[Any, np.dtype[np.int64]]]:
+        """The slot's candidate rows, their scores and the order to try them in (best first)."""
         mask = self._slot_mask(slot) & allowed & (self.table.price <= cap)
         if self.used:
             mask[list(self.used)] = False
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
-            return None
+            return rows, np.zeros(0), rows
         scores = self._complement_scores(rows, chosen)
         repeated = [a * _LOOK + c for s, a, c in self.seen_looks if s == SLOTS.index(slot)]
         if repeated:
@@ -227,14 +241,54 @@ class Composer:
             if learned is not None:
                 boosted = scores[shortlist] + W_COMPAT * learned
                 order = shortlist[np.argsort(-boosted, kind="stable")]
-        for i in order[:SIZE_TRIES]:
-            if not np.isfinite(scores[i]):
+        return rows, scores, order
+
+    def _first_fit(
+        self, slot: Slot, chosen: list[Pick], allowed: Bools, cap: float, n: int = 1
+    ) -> list[Pick]:
+        """Up to ``n`` best pieces for the slot that are sold in the person's size."""
+        rows, scores, order = self._ranked(slot, chosen, allowed, cap)
+        picks: list[Pick] = []
+        for i in order[: SIZE_TRIES * n]:
+            if not np.isfinite(scores[i]) or len(picks) == n:
                 break
             row = int(rows[i])
             ok, size = self._size(row)
             if ok:
-                return Pick(row=row, slot=slot, size=size)
-        return None
+                picks.append(Pick(row=row, slot=slot, size=size))
+        return picks
+
+    def _fill(self, slot: Slot, chosen: list[Pick], allowed: Bools, cap: float) -> Pick | None:
+        if self.owned is not None:
+            own = self._first_fit(slot, chosen, allowed & self.owned, cap)
+            if own:
+                return own[0]
+            allowed = allowed & ~self.owned
+        found = self._first_fit(slot, chosen, allowed, cap)
+        return found[0] if found else None
+
+    def alternatives(self, outfit: ComposedOutfit, position: int, n: int) -> list[Pick]:
+        """Other pieces that could take the place of pick ``position`` (for "these three would work"),
+        best first, the pick itself included; the person's own clothes are left out."""
+        picks = outfit.picks
+        pick = picks[position]
+        allowed = gender_ok(self.table, picks[0].row)
+        if self.owned is not None:
+            allowed = allowed & ~self.owned
+        others = [p for i, p in enumerate(picks) if i != position]
+        spent = sum(float(self.table.price[p.row]) for p in others)
+        cap = (self.budget - spent) if self.budget is not None else float("inf")
+        # Scored as when the pick was made (against the pieces chosen before it), without the
+        # penalty its own look earned once it was chosen.
+        look = (SLOTS.index(pick.slot), int(self.article[pick.row]), int(self.colour[pick.row]))
+        saved = self.used, self.seen_looks
+        self.used = {p.row for p in others} | (self.used - {pick.row})
+        self.seen_looks = self.seen_looks - {look}
+        try:
+            found = self._first_fit(pick.slot, picks[:position], allowed, cap, n=n)
+        finally:
+            self.used, self.seen_looks = saved
+        return found
 
     def outfit(self, anchor: int) -> tuple[ComposedOutfit | None, str | None]:
         """An outfit around ``anchor``, or ``None`` and the slot that could not be filled."""
@@ -246,14 +300,23 @@ class Composer:
         allowed = gender_ok(self.table, anchor)
         plan = template(anchor_slot, self.cold)
         spent = float(self.table.price[anchor])
+        if self.budget is not None:
+            # The cheapest way to fill every required slot already over budget: name the dearest
+            # slot as the one that could not be filled, instead of whichever came first.
+            floor = self._floor([s for s, req in plan if req], allowed)
+            if spent + sum(floor.values()) > self.budget + 1e-6:
+                return None, (max(floor, key=floor.__getitem__).value if floor else "budget")
         total_score = float(self.rank_score[anchor])
         accessory_done = False
         missing: list[Slot] = []
         for position, (slot, required) in enumerate(plan):
             if slot in (Slot.BAG, Slot.ACCESSORY) and accessory_done:
                 continue
-            reserve = sum(self.cheapest(s, allowed) for s, req in plan[position + 1 :] if req)
-            cap = (self.budget - spent - reserve) if self.budget is not None else float("inf")
+            if self.budget is not None:
+                reserve = sum(self._floor([s for s, req in plan[position + 1 :] if req], allowed).values())
+                cap = self.budget - spent - reserve
+            else:
+                cap = float("inf")
             pick = self._fill(slot, chosen, allowed, cap)
             if pick is None:
                 if slot == Slot.OUTERWEAR:

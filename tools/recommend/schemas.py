@@ -64,6 +64,8 @@ class OutfitItem(BaseModel):
     #: The person's size when it was checked (in stock); ``None`` when no measurements allowed a check.
     size: str | None
     generated: bool
+    #: The person's own piece (from their wardrobe): nothing to buy, no size to check.
+    owned: bool = False
 
 
 class Reason(BaseModel):
@@ -72,12 +74,36 @@ class Reason(BaseModel):
     zh: str
 
 
+class Gap(BaseModel):
+    """A slot the person's wardrobe could not fill, with catalogue pieces that would."""
+
+    slot: Slot
+    en: str
+    zh: str
+    options: list[OutfitItem]
+
+
 class Outfit(BaseModel):
     items: list[OutfitItem]
+    #: What the pieces to buy cost (owned pieces count as nothing).
     total_price: float
     currency: str
     score: float
     reasons: list[Reason]
+    gaps: list[Gap] = Field(default_factory=list)
+
+
+class OwnedPiece(BaseModel):
+    """A wardrobe item as outfit composition sees it (the wardrobe service builds these)."""
+
+    id: str
+    name: str
+    article_type: str
+    colour: str | None = None
+    seasons: list[Season] = Field(default_factory=list)
+    occasions: list[Occasion] = Field(default_factory=list)
+    #: Days since it was last worn; None when it never was (it is then suggested first).
+    days_since_worn: int | None = None
 
 
 class OutfitResult(BaseModel):

@@ -41,7 +41,7 @@ from graphs.polyvore import GoesWith
 from graphs.queries import RuleTables, add_user_edge, complement_categories, remove_user_edge, rule_tables
 from graphs.rules import COLOURS, OCCASION_FORMALITY, STYLE_FORMALITY
 from graphs.schema import NodeLabel, RelType
-from graphs.vocabulary import Occasion, Season, Slot
+from graphs.vocabulary import Occasion, Season, Slot, article_kind, kind_slot
 from rag.documents import CATALOG_CURRENCY
 from rag.lexicon import Lexicon, is_han, load_lexicon
 from rag.money import RATES
@@ -52,13 +52,16 @@ from storage.sql.outbox import add_event
 from tools.catalog.service import CatalogService
 from tools.profile.schemas import ProfileRead
 from tools.recommend.behaviour import ENGAGED, Behaviour, HistoryItem, InteractionKind, Recorded
-from tools.recommend.compose import ComposedOutfit, Composer, RuleMatrices, SizeCheck, gender_ok
+from tools.recommend.compose import ComposedOutfit, Composer, Pick, RuleMatrices, SizeCheck, gender_ok
+from tools.recommend.owned import OWNED_PREFIX, owned_table, rotation
 from tools.recommend.ranker import Candidate, HistoryEvent, ItemHistory, Profile, Ranker, build_ranker_inputs
 from tools.recommend.schemas import (
+    Gap,
     Outfit,
     OutfitItem,
     OutfitRequest,
     OutfitResult,
+    OwnedPiece,
     Reason,
     SimilarItem,
     SimilarResult,
@@ -160,7 +163,11 @@ _MONTH_SEASON = {12: Season.WINTER, 1: Season.WINTER, 2: Season.WINTER, 3: Seaso
                  5: Season.SPRING, 6: Season.SUMMER, 7: Season.SUMMER, 8: Season.SUMMER, 9: Season.FALL,
                  10: Season.FALL, 11: Season.FALL}  # fmt: skip
 
-ErrorCode = Literal["no_catalog", "unknown_product", "not_outfit_item", "bad_request"]
+ErrorCode = Literal["no_catalog", "unknown_product", "not_outfit_item", "bad_request", "empty_wardrobe"]
+#: Where an outfit from the person's wardrobe may start, in order of preference.
+OWNED_ANCHOR_SLOTS = (Slot.TOP, Slot.ONE_PIECE, Slot.BOTTOM)
+#: Catalogue pieces offered for each slot the wardrobe cannot fill.
+GAP_OPTIONS = 3
 
 
 class RecommendError(Exception):
@@ -646,6 +653,104 @@ class RecommendService:
         self._outfit_row(table, product_id)
         return self._served(user_id, "complete_the_look", request, product_id, table, matrices, rules)
 
+    def wardrobe_outfits(
+        self, user_id: str, request: OutfitRequest, owned: Sequence[OwnedPiece]
+    ) -> OutfitResult:
+        """Outfits built from the person's own clothes, each slot their wardrobe cannot fill
+        taken from the catalogue (with the alternatives listed as a gap: "no shoes of yours go
+        with this; these three would").
+
+        Anchors are their own tops, one-pieces and then bottoms, best for the occasion and
+        the season first, favouring pieces not worn lately. Never cached: the wardrobe and
+        the wear log change with every photo and every day worn.
+        """
+        catalogue, _matrices, rules = self._state()
+        pieces = [p for p in owned if kind_slot(article_kind(p.article_type)) is not None]
+        own = owned_table(pieces)
+        if not np.isin(own.slot, [SLOTS.index(s) for s in OWNED_ANCHOR_SLOTS]).any():
+            raise RecommendError(
+                "empty_wardrobe",
+                "the wardrobe has no tops, bottoms or dresses tagged yet to build an outfit around",
+            )
+        table = OutfitTable.concat(own, catalogue)
+        matrices = RuleMatrices(rules, table.articles)
+        n_own = len(own)
+        is_owned = np.zeros(len(table), dtype=bool)
+        is_owned[:n_own] = True
+        profile = self.profile_of(user_id)
+        resolved = self._resolve(request, profile)
+        suit = self._suitability(table, rules, resolved.occasion)
+        eligible, stages = self._eligible(table, resolved, suit, request.exclude_product_ids)
+        # Owned pieces skip the shop's filters (stock, department, price) but not the season,
+        # the occasion or the colours asked for.
+        own_ok = ((table.seasons & (1 << SEASONS.index(resolved.season))) != 0) & (suit >= MIN_SUIT)
+        if resolved.avoided:
+            own_ok &= ~np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.avoided])
+        if resolved.only:
+            own_ok &= np.isin(table.colour, [COLOUR_NAMES.index(c) for c in resolved.wanted])
+        eligible[:n_own] = own_ok[:n_own]
+        by_row: list[OwnedPiece | None] = [None] * len(table)
+        piece_of = {f"{OWNED_PREFIX}{p.id}": p for p in pieces}
+        for row in range(n_own):
+            by_row[row] = piece_of[table.ids[row]]
+        base = _norm(0.7 * suit + 0.3 * rotation(by_row))
+        anchors = [
+            row
+            for slot in OWNED_ANCHOR_SLOTS
+            for row in sorted(
+                (r for r in range(n_own) if eligible[r] and table.slot_of(r) == slot), key=lambda r: -base[r]
+            )
+        ]
+        size_check = self.size_checker(user_id, profile)
+        composer = Composer(
+            table,
+            matrices,
+            eligible,
+            base,
+            budget=resolved.budget_cny,
+            cold=resolved.cold,
+            size_check=size_check,
+            owned=is_owned,
+        )
+        report = composer.compose(anchors, request.count)
+        outfits = []
+        for composed in report.outfits:
+            outfit = self._outfit(table, matrices, rules, resolved, composed, profile)
+            for item, pick in zip(outfit.items, composed.picks, strict=True):
+                if is_owned[pick.row]:
+                    item.owned = True
+                    item.product_id = item.product_id.removeprefix(OWNED_PREFIX)
+            for position, pick in enumerate(composed.picks):
+                if is_owned[pick.row]:
+                    continue
+                options = composer.alternatives(composed, position, GAP_OPTIONS)
+                slot_zh = SLOT_ZH.get(pick.slot.value, pick.slot.value)
+                outfit.gaps.append(
+                    Gap(
+                        slot=pick.slot,
+                        en=f"nothing in your wardrobe fills the {pick.slot.value.replace('_', ' ')} "
+                        f"for this outfit; {'these' if len(options) > 1 else 'this'} from the shop would",
+                        zh=f"衣橱里没有适合这套的{slot_zh}，可以考虑商店里的这些",
+                        options=[self._item(table, p) for p in options],
+                    )
+                )
+            outfits.append(outfit)
+        shortfall = None
+        if len(outfits) < request.count:
+            shortfall = self._shortfall(stages, report.unfilled, resolved, len(outfits), request.count)
+        result = OutfitResult(
+            outfits=outfits,
+            applied=resolved.applied(),
+            relaxed=list(resolved.relaxed),
+            shortfall=shortfall,
+            sources={"wardrobe": len(anchors)},
+            ranker=None,
+            sizes_checked=size_check is not None,
+            served_id=uuid4().hex,
+        )
+        self._log(user_id, "wardrobe_outfits", request.model_dump(mode="json"), result)
+        return result
+
     def _served(
         self,
         user_id: str,
@@ -780,20 +885,7 @@ class RecommendService:
         composed: ComposedOutfit,
         profile: ProfileRead | None,
     ) -> Outfit:
-        items = [
-            OutfitItem(
-                product_id=table.ids[p.row],
-                name=table.names[p.row],
-                slot=p.slot,
-                article_type=table.article_types[p.row],
-                colour=table.colour_name(p.row),
-                price=round(float(table.price[p.row]), 2),
-                image_url=table.image_urls[p.row],
-                size=p.size,
-                generated=bool(table.generated[p.row]),
-            )
-            for p in composed.picks
-        ]
+        items = [self._item(table, p) for p in composed.picks]
         anchor = composed.picks[0].row
         reasons = []
         reasons.append(self._occasion_reason(table, rules, anchor, resolved.occasion))
@@ -872,6 +964,20 @@ class RecommendService:
             currency=CATALOG_CURRENCY,
             score=round(composed.score, 4),
             reasons=reasons,
+        )
+
+    @staticmethod
+    def _item(table: OutfitTable, pick: Pick) -> OutfitItem:
+        return OutfitItem(
+            product_id=table.ids[pick.row],
+            name=table.names[pick.row],
+            slot=pick.slot,
+            article_type=table.article_types[pick.row],
+            colour=table.colour_name(pick.row),
+            price=round(float(table.price[pick.row]), 2),
+            image_url=table.image_urls[pick.row],
+            size=pick.size,
+            generated=bool(table.generated[pick.row]),
         )
 
     def _occasion_reason(self, table: OutfitTable, rules: RuleTables, row: int, occasion: Occasion) -> Reason:

@@ -10,7 +10,7 @@ catalogue changes it), which the service checks at most every few seconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -131,6 +131,20 @@ class OutfitTable:
             in_stock=np.array([doc.in_stock for doc, _, _ in rows], dtype=bool),
             fingerprint=fingerprint,
         )
+
+    @classmethod
+    def concat(cls, first: OutfitTable, second: OutfitTable) -> OutfitTable:
+        """``first``'s rows, then ``second``'s: a person's own clothes beside the catalogue."""
+        values: dict[str, Any] = {}
+        for column in fields(cls):
+            a, b = getattr(first, column.name), getattr(second, column.name)
+            if column.name == "fingerprint":
+                values[column.name] = f"{first.fingerprint}+{second.fingerprint}"
+            elif isinstance(a, np.ndarray):
+                values[column.name] = np.concatenate([a, b])
+            else:
+                values[column.name] = [*a, *b]
+        return cls(**values)
 
     def rows(self, ids: Iterable[str]) -> list[int]:
         return [self.row_of[pid] for pid in ids if pid in self.row_of]

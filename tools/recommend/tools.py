@@ -49,12 +49,16 @@ def outfit_facts(context: ToolContext, result: OutfitResult) -> list[str]:
 def outfit_line(number: int, outfit: Outfit, zh: bool) -> str:
     if zh:
         pieces = "；".join(
-            f"{SLOT_ZH[i.slot.value]}：{i.name}（编号 {i.product_id}，¥{plain_number(i.price)}）"
+            f"{SLOT_ZH[i.slot.value]}：{i.name}（"
+            + ("您衣橱里的" if i.owned else f"编号 {i.product_id}，¥{plain_number(i.price)}")
+            + "）"
             for i in outfit.items
         )
         return f"搭配 {number}：{pieces}；合计 ¥{plain_number(outfit.total_price)}"
     pieces = "; ".join(
-        f"{i.slot.value.replace('_', ' ')}: {i.name} (id {i.product_id}, ¥{plain_number(i.price)})"
+        f"{i.slot.value.replace('_', ' ')}: {i.name} ("
+        + ("your own" if i.owned else f"id {i.product_id}, ¥{plain_number(i.price)}")
+        + ")"
         for i in outfit.items
     )
     return f"outfit {number}: {pieces}; total ¥{plain_number(outfit.total_price)}"
@@ -79,6 +83,7 @@ def outfit_cards(result: OutfitResult) -> list[Card]:
                         "article_type": item.article_type,
                         "size": item.size,
                         "generated": item.generated,
+                        "owned": item.owned,
                     },
                 )
             )

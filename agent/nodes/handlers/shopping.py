@@ -47,7 +47,7 @@ _OCCASIONS: dict[str, str] = {
 OUTFITS_IN_TEXT = 2
 
 
-def _outfit_arguments(slots: Slots) -> dict[str, Any]:
+def outfit_arguments(slots: Slots) -> dict[str, Any]:
     arguments: dict[str, Any] = {"count": 3}
     if slots.occasion is not None:
         arguments["occasion"] = _OCCASIONS[slots.occasion.value]
@@ -76,7 +76,7 @@ def outfit_advice(step: Step, turn: Turn) -> Handled:
         return clarify(step, turn, "ask_occasion", ["occasion"])
     if not turn.has_tool("recommend_outfit") or getattr(turn.deps.services, "recommend", None) is None:
         return unavailable(step, turn)
-    arguments = _outfit_arguments(slots)
+    arguments = outfit_arguments(slots)
     if card is not None:
         result = turn.call("complete_the_look", {"product_id": card["id"], **arguments})
     else:

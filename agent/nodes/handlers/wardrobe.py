@@ -1,34 +1,170 @@
-"""The person's own clothes: adding items, looking them up, outfits from them."""
+"""The person's own clothes: adding items (by photo or by description), looking them up, and
+outfits built from them."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from agent.nodes.handlers import shopping
 from agent.nodes.handlers.common import Handled, clarify, unavailable
 from agent.nodes.turn import Turn
 from agent.prompts import say
 from agent.state import Step
+from tools.recommend.schemas import OutfitResult
+from tools.recommend.tools import outfit_line
+
+#: Items named in a wardrobe listing reply (the cards show them all).
+ITEMS_IN_TEXT = 6
+_IDLE_WORDS = (
+    "never worn",
+    "not worn",
+    "haven't worn",
+    "don't wear",
+    "没穿过",
+    "没穿",
+    "很久没",
+    "闲置",
+    "cost per wear",
+)
+
+
+#: "I wore…", "今天穿了…": a statement to put in the wear log, not a question about it.
+_WORE = re.compile(
+    r"\b(?:log (?:that )?)?i (?:wore|was wearing|have worn|put on)\b|\bwore\b|(?:今天|昨天|前天)?穿了",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(r"[?？]|haven'?t|have not|never|what|which|how|多久|哪些|什么|没穿", re.IGNORECASE)
+_DAYS_AGO = (
+    (re.compile(r"\bday before yesterday\b|前天", re.IGNORECASE), 2),
+    (re.compile(r"\byesterday\b|昨天", re.IGNORECASE), 1),
+)
+_FILLER = re.compile(
+    r"\b(?:today|yesterday|this morning|tonight|day before|to (?:work|the office|a party))\b"
+    r"|今天|昨天|前天|去上班|上班",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"\s*(?:,|，|、|;|；|\band\b|\bwith\b|和|跟|还有|配)\s*", re.IGNORECASE)
+
+
+def _wear_statement(text: str) -> bool:
+    return bool(_WORE.search(text)) and not _ASKS.search(text)
+
+
+def log_wear_said(step: Step, turn: Turn) -> Handled:
+    """Put "I wore my white tee and blue jeans today" in the wear log, each piece matched to one item."""
+    text = step.text
+    days = next((n for pattern, n in _DAYS_AGO if pattern.search(text)), 0)
+    rest = _FILLER.sub(" ", _WORE.sub(" ", text))
+    described = [m.strip(" .。!！") for m in _SEPARATORS.split(rest) if m.strip(" .。!！")]
+    if not described:
+        return clarify(step, turn, "wardrobe_ask_worn", ["categories"])
+    arguments: dict[str, Any] = {"described": described[:12]}
+    if days:
+        arguments["days_ago"] = days
+    result = turn.call("log_wear", arguments)
+    if not result.ok:
+        reason = result.error or ""
+        return Handled(
+            outcome=turn.outcome(step, "failed", [say("wardrobe_wear_failed", turn.language, reason=reason)])
+        )
+    return Handled(outcome=turn.outcome(step, "done", list(result.facts), facts=result.facts))
+
+
+def _has_wardrobe(turn: Turn) -> bool:
+    return getattr(turn.deps.services, "wardrobe", None) is not None and turn.has_tool("add_wardrobe_item")
 
 
 def wardrobe_add(step: Step, turn: Turn) -> Handled:
-    if not step.slots.categories:
-        return clarify(step, turn, "ask_what_item", ["categories"])
-    return unavailable(step, turn)
+    if not _has_wardrobe(turn):
+        return unavailable(step, turn)
+    photos = turn.attachments
+    if not photos and _wear_statement(step.text):
+        return log_wear_said(step, turn)
+    caption = step.text.strip() or None
+    if not photos:
+        if not step.slots.categories:
+            return clarify(step, turn, "wardrobe_ask_photo", ["categories"])
+        calls: list[dict[str, Any]] = [{"name": step.text.strip()[:120], "caption": caption}]
+    else:
+        calls = [{"upload_id": upload, "caption": caption} for upload in photos]
+    added: list[str] = []
+    facts: list[str] = []
+    cards: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for arguments in calls:
+        result = turn.call("add_wardrobe_item", arguments)
+        if result.ok:
+            item = result.data["item"]
+            added.append(str(item["name"]))
+            facts.extend(result.facts)
+            cards.extend(c.model_dump(mode="json") for c in result.cards)
+        else:
+            failures.append(result.error or "unknown error")
+    lines = []
+    if added:
+        lines.append(
+            say("wardrobe_added", turn.language, items=("、" if turn.language == "zh" else ", ").join(added))
+        )
+        lines.extend(f for f in facts if not f.startswith(("added to", "已加入")))
+    lines.extend(say("wardrobe_add_failed", turn.language, reason=reason) for reason in failures)
+    return Handled(outcome=turn.outcome(step, "done" if added else "failed", lines, facts=facts, cards=cards))
 
 
 def wardrobe_query(step: Step, turn: Turn) -> Handled:
-    return unavailable(step, turn)
+    if not _has_wardrobe(turn):
+        return unavailable(step, turn)
+    if _wear_statement(step.text):
+        return log_wear_said(step, turn)
+    text = step.text.lower()
+    if any(word in text for word in _IDLE_WORDS):
+        result = turn.call("wardrobe_insights", {"idle_months": 3})
+        if not result.ok:
+            return Handled(outcome=turn.outcome(step, "failed", [result.error or ""]))
+        return Handled(outcome=turn.outcome(step, "done", list(result.facts), facts=result.facts))
+    arguments: dict[str, Any] = {"limit": 20}
+    if step.slots.season is not None:
+        arguments["season"] = "fall" if step.slots.season.value == "autumn" else step.slots.season.value
+    result = turn.call("list_wardrobe", arguments)
+    if not result.ok:
+        return Handled(outcome=turn.outcome(step, "failed", [result.error or ""]))
+    total = int(result.data["total"])
+    if total == 0:
+        return Handled(outcome=turn.outcome(step, "done", [say("wardrobe_empty", turn.language)]))
+    shown = result.facts[1 : 1 + ITEMS_IN_TEXT]
+    lines = [say("wardrobe_items", turn.language, total=str(total), items="; ".join(shown))]
+    cards = [c.model_dump(mode="json") for c in result.cards]
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts, cards=cards))
 
 
 def wardrobe_outfit(step: Step, turn: Turn) -> Handled:
-    """Outfits from the person's own clothes need the wardrobe, which is not built yet. Until it is,
-    an occasion or season in the message is answered with catalogue outfits, saying plainly that
-    they are not from the person's wardrobe; anything else is reported as unavailable."""
+    """Outfits from the person's own clothes, gaps filled from the shop. With nothing in the
+    wardrobe to build on, an occasion or season is answered with catalogue outfits, saying so."""
     slots = step.slots
-    if getattr(turn.deps.services, "recommend", None) is None or not (slots.occasion or slots.season):
+    if not _has_wardrobe(turn) or getattr(turn.deps.services, "recommend", None) is None:
         return unavailable(step, turn)
-    handled = shopping.outfit_advice(step, turn)
-    outcome = handled.outcome
-    note = say("wardrobe_not_yet", turn.language)
-    return Handled(
-        outcome=outcome.model_copy(update={"lines": [note, *outcome.lines]}), pending=handled.pending
-    )
+    arguments = shopping.outfit_arguments(slots)
+    arguments.pop("only_colours", None)
+    result = turn.call("suggest_outfit_from_wardrobe", arguments)
+    zh = turn.language == "zh"
+    if not result.ok:
+        if result.data.get("code") == "empty_wardrobe" and (slots.occasion or slots.season):
+            handled = shopping.outfit_advice(step, turn)
+            outcome = handled.outcome
+            note = say("wardrobe_not_yet", turn.language)
+            return Handled(
+                outcome=outcome.model_copy(update={"lines": [note, *outcome.lines]}), pending=handled.pending
+            )
+        return Handled(outcome=turn.outcome(step, "failed", [result.error or ""]))
+    found = OutfitResult.model_validate(result.data["result"])
+    if not found.outfits:
+        why = (found.shortfall.zh if zh else found.shortfall.en) if found.shortfall else ""
+        return Handled(outcome=turn.outcome(step, "done", [say("outfits_none", turn.language, why=why)]))
+    lines = [say("wardrobe_outfits", turn.language)]
+    for number, outfit in enumerate(found.outfits[: shopping.OUTFITS_IN_TEXT], start=1):
+        lines.append(outfit_line(number, outfit, zh))
+        for gap in outfit.gaps:
+            names = ("、" if zh else ", ").join(o.name for o in gap.options)
+            lines.append(f"{gap.zh if zh else gap.en}: {names}")
+    cards = [c.model_dump(mode="json") for c in result.cards]
+    return Handled(outcome=turn.outcome(step, "done", lines, facts=result.facts, cards=cards))
