@@ -32,6 +32,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from math import comb
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +53,7 @@ TARGET_PASS_1 = 0.90
 TARGET_PASS_K = 0.80
 #: Capabilities the agent has no tool for yet, so no scenario covers them.
 NOT_COVERED = (
-    "wardrobe (add, query, outfits from it)",
+    "wardrobe photos (the wardrobe suite measures tagging; tasks add items by description)",
     "virtual try-on",
     "image generation",
     "voice",
@@ -86,8 +87,11 @@ _EXPECT_KEYS = {
     "tools_not_called",
     "checks",
     "cards_price_max",
+    "wardrobe",
 }
-_TASK_KEYS = {"id", "lang", "category", "profile", "product", "turns", "paraphrases", "expect", "note"}
+_TASK_KEYS = {
+    "id", "lang", "category", "profile", "product", "wardrobe", "turns", "paraphrases", "expect", "note",
+}  # fmt: skip
 _PRICE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:CNY|元)|[¥￥]\s*(\d+(?:[.,]\d+)?)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ADVISED = re.compile(r"advised size is ([A-Za-z0-9./]+)|建议(?:选|买|你选)?\s*([A-Za-z0-9./]+)\s*码")
@@ -135,6 +139,8 @@ class Scenario:
     profile: dict[str, Any] = field(default_factory=dict)
     #: Attributes of a catalogue product the runner picks and substitutes for ``{product_id}``.
     product: dict[str, str] | None = None
+    #: Wardrobe items to seed (``ItemCreate`` fields, plus ``worn_days_ago``: days it was worn).
+    wardrobe: tuple[dict[str, Any], ...] = ()
     source: str = ""
 
     def wording(self, run: int) -> list[Turn]:
@@ -227,6 +233,13 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
         from tools.profile.schemas import ProfileUpdate
 
         ProfileUpdate.model_validate(profile)
+    wardrobe = data.get("wardrobe") or []
+    if not isinstance(wardrobe, list):
+        raise ValueError("'wardrobe' is a list of items to seed")
+    for item in wardrobe:
+        from tools.wardrobe.schemas import ItemCreate
+
+        ItemCreate.model_validate({k: v for k, v in item.items() if k != "worn_days_ago"})
     return Scenario(
         id=data["id"],
         lang=data["lang"],
@@ -236,6 +249,7 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
         expect=expect,
         profile=profile,
         product=product,
+        wardrobe=tuple(wardrobe),
         source=source,
     )
 
@@ -310,6 +324,9 @@ class Transcript:
     profile: dict[str, Any] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     feedback: list[dict[str, Any]] = field(default_factory=list)
+    #: The wardrobe afterwards, and how many days each item (by name) was logged as worn.
+    wardrobe: list[dict[str, Any]] = field(default_factory=list)
+    worn: dict[str, int] = field(default_factory=dict)
     #: Stored SKU prices and sizes of every product shown or named in the run.
     prices: dict[str, list[float]] = field(default_factory=dict)
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -361,6 +378,9 @@ def check(expect: dict[str, Any], t: Transcript) -> list[str]:
     alerts = expect.get("alerts")
     if alerts is not None:
         failures += _check_alerts(alerts, t)
+    wardrobe = expect.get("wardrobe")
+    if wardrobe is not None:
+        failures += _check_wardrobe(wardrobe, t)
     feedback = expect.get("fit_feedback")
     if feedback is not None:
         got = sorted((str(r["product_id"]), str(r["size"]), str(r["fit"])) for r in t.feedback)
@@ -392,6 +412,20 @@ def check(expect: dict[str, Any], t: Transcript) -> list[str]:
             failures.append(f"cards over the budget {ceiling}: {over}")
     for name in expect.get("checks", []):
         failures += _NAMED[name](t)
+    return failures
+
+
+def _check_wardrobe(wardrobe: dict[str, Any], t: Transcript) -> list[str]:
+    """``count`` items; ``has``: items with these attributes exist; ``worn``: wear days by item name."""
+    failures: list[str] = []
+    if "count" in wardrobe and len(t.wardrobe) != wardrobe["count"]:
+        failures.append(f"{len(t.wardrobe)} wardrobe item(s), expected {wardrobe['count']}")
+    for wanted in wardrobe.get("has", []):
+        if not any(_same(wanted, item) for item in t.wardrobe):
+            failures.append(f"no wardrobe item with {wanted}")
+    for name, days in wardrobe.get("worn", {}).items():
+        if t.worn.get(name, 0) != days:
+            failures.append(f"{name!r} logged as worn {t.worn.get(name, 0)} time(s), expected {days}")
     return failures
 
 
@@ -606,6 +640,8 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
     from tools.registry import ToolServices
     from tools.sizing.chartbook import ChartBook
     from tools.sizing.service import SizingService
+    from tools.wardrobe.runtime import open_wardrobe
+    from tools.wardrobe.schemas import ItemCreate
 
     names: dict[str, str] = {}
     if scenario.product:
@@ -637,8 +673,21 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
         sizing = SizingService(stores.db, ChartBook(stores.db), bench.model)
         recommend = open_recommender(settings, stores, catalog, profiles, sizing)
         stack.callback(recommend.close)
+        wardrobe, uploads = open_wardrobe(settings, stores)
+        for seed in scenario.wardrobe:
+            item = wardrobe.add_manual(
+                user.id, ItemCreate.model_validate({k: v for k, v in seed.items() if k != "worn_days_ago"})
+            )
+            for days in seed.get("worn_days_ago", []):
+                wardrobe.log_wear(user.id, [item.id], wardrobe.today() - timedelta(days=int(days)))
         services = ToolServices(
-            accounts=accounts, profiles=profiles, catalog=catalog, sizing=sizing, recommend=recommend
+            accounts=accounts,
+            profiles=profiles,
+            catalog=catalog,
+            sizing=sizing,
+            recommend=recommend,
+            wardrobe=wardrobe,
+            uploads=uploads,
         )
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
@@ -669,6 +718,13 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
                 transcript.append({"user": text, "replies": said, "tools": tools})
                 last = "\n".join(said)
         _read_state(t, user.id, profiles, catalog, sizing, names)
+        t.wardrobe = [i.model_dump(mode="json") for i in wardrobe.items(user.id)]
+        calendar = wardrobe.calendar(user.id, wardrobe.today() - timedelta(days=400), wardrobe.today())
+        by_id = {i["id"]: i["name"] for i in t.wardrobe}
+        for day in calendar:
+            for outfit in day.outfits:
+                for item_id in outfit:
+                    t.worn[by_id[item_id]] = t.worn.get(by_id[item_id], 0) + 1
     finally:
         stack.close()
         stores.close()

@@ -22,6 +22,7 @@ from agent.nodes.handlers.profile import profile_changes
 from agent.prompts import NO, ROUTER_SYSTEM, YES
 from agent.slots import Slots, extract_slots
 from agent.state import AgentState, Pending, Step
+from agent.wardrobe_words import asks_to_add, is_wear_statement
 from model_servers.llm.client import LLMError
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,14 @@ def make_route(deps: AgentDeps) -> Any:
             )
             return {**update, "plan": [step.model_dump(mode="json")]}
         routed = deps.classifier.route(text)
+        wardrobe_only = {r.intent for r in routed} <= {Intent.wardrobe_add, Intent.wardrobe_query}
+        if len(routed) > 1 and (is_wear_statement(text) or (wardrobe_only and asks_to_add(text))):
+            # "I wore my white tee and blue jeans today" is one log entry, and "我有一双白色运动鞋，帮我加进
+            # 衣橱" one item to add, not one request per clause.
+            best = max(r.confidence for r in routed)
+            intent = Intent.wardrobe_query if is_wear_statement(text) else Intent.wardrobe_add
+            step = Step(intent=intent, confidence=best, text=text, slots=slots)
+            return {**update, "plan": [step.model_dump(mode="json")]}
         steps = [
             Step(
                 intent=r.intent,

@@ -95,11 +95,36 @@ def test_paraphrases_and_scripted_turns() -> None:
     assert scripted.answer("Which product?") is None
 
 
+def test_wardrobe_seeds_are_checked_and_the_gold_wardrobe_is_judged() -> None:
+    task = {**GOOD, "wardrobe": [{"name": "white tee", "category": "Tshirts", "worn_days_ago": [1]}]}
+    assert parse_scenario(task, "t").wardrobe[0]["name"] == "white tee"
+    with pytest.raises(ValueError, match="category"):
+        parse_scenario({**GOOD, "wardrobe": [{"name": "x", "category": "Spaceships"}]}, "t")
+    t = Transcript(
+        wardrobe=[{"name": "white tee", "category": "Tshirts", "colour": "White"}], worn={"white tee": 2}
+    )
+    expect = {
+        "wardrobe": {
+            "count": 1,
+            "has": [{"category": "Tshirts", "colour": "White"}],
+            "worn": {"white tee": 2},
+        }
+    }
+    assert check(expect, t) == []
+    wrong = {"wardrobe": {"count": 2, "has": [{"category": "Jeans"}], "worn": {"white tee": 1, "jeans": 1}}}
+    assert check(wrong, t) == [
+        "1 wardrobe item(s), expected 2",
+        "no wardrobe item with {'category': 'Jeans'}",
+        "'white tee' logged as worn 2 time(s), expected 1",
+        "'jeans' logged as worn 0 time(s), expected 1",
+    ]
+
+
 @pytest.mark.slow
 def test_a_real_scenario_passes_end_to_end() -> None:
-    result = run(k=2, only=["profile-save-yes-en", "search-navy-shirt-en"], limit=300)
+    result = run(k=2, only=["profile-save-yes-en", "search-navy-shirt-en", "wardrobe-wear-en"], limit=300)
     assert result["load_errors"] == []
-    assert result["runs"] == 4
+    assert result["runs"] == 6
     for task in result["per_task"].values():
         assert task["passed"] == task["runs"], task["first_failure"]
     assert result["pass_1"] == 1.0

@@ -3,7 +3,6 @@ outfits built from them."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agent.nodes.handlers import shopping
@@ -11,52 +10,24 @@ from agent.nodes.handlers.common import Handled, clarify, unavailable
 from agent.nodes.turn import Turn
 from agent.prompts import say
 from agent.state import Step
+from agent.wardrobe_words import (
+    asks_about_idle,
+    asks_to_add,
+    asks_what_to_wear,
+    described_item,
+    is_wear_statement,
+    worn_pieces,
+)
 from tools.recommend.schemas import OutfitResult
 from tools.recommend.tools import outfit_line
 
 #: Items named in a wardrobe listing reply (the cards show them all).
 ITEMS_IN_TEXT = 6
-_IDLE_WORDS = (
-    "never worn",
-    "not worn",
-    "haven't worn",
-    "don't wear",
-    "没穿过",
-    "没穿",
-    "很久没",
-    "闲置",
-    "cost per wear",
-)
-
-
-#: "I wore…", "今天穿了…": a statement to put in the wear log, not a question about it.
-_WORE = re.compile(
-    r"\b(?:log (?:that )?)?i (?:wore|was wearing|have worn|put on)\b|\bwore\b|(?:今天|昨天|前天)?穿了",
-    re.IGNORECASE,
-)
-_ASKS = re.compile(r"[?？]|haven'?t|have not|never|what|which|how|多久|哪些|什么|没穿", re.IGNORECASE)
-_DAYS_AGO = (
-    (re.compile(r"\bday before yesterday\b|前天", re.IGNORECASE), 2),
-    (re.compile(r"\byesterday\b|昨天", re.IGNORECASE), 1),
-)
-_FILLER = re.compile(
-    r"\b(?:today|yesterday|this morning|tonight|day before|to (?:work|the office|a party))\b"
-    r"|今天|昨天|前天|去上班|上班",
-    re.IGNORECASE,
-)
-_SEPARATORS = re.compile(r"\s*(?:,|，|、|;|；|\band\b|\bwith\b|和|跟|还有|配)\s*", re.IGNORECASE)
-
-
-def _wear_statement(text: str) -> bool:
-    return bool(_WORE.search(text)) and not _ASKS.search(text)
 
 
 def log_wear_said(step: Step, turn: Turn) -> Handled:
     """Put "I wore my white tee and blue jeans today" in the wear log, each piece matched to one item."""
-    text = step.text
-    days = next((n for pattern, n in _DAYS_AGO if pattern.search(text)), 0)
-    rest = _FILLER.sub(" ", _WORE.sub(" ", text))
-    described = [m.strip(" .。!！") for m in _SEPARATORS.split(rest) if m.strip(" .。!！")]
+    described, days = worn_pieces(step.text)
     if not described:
         return clarify(step, turn, "wardrobe_ask_worn", ["categories"])
     arguments: dict[str, Any] = {"described": described[:12]}
@@ -79,13 +50,13 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
     if not _has_wardrobe(turn):
         return unavailable(step, turn)
     photos = turn.attachments
-    if not photos and _wear_statement(step.text):
+    if not photos and is_wear_statement(step.text):
         return log_wear_said(step, turn)
     caption = step.text.strip() or None
     if not photos:
         if not step.slots.categories:
             return clarify(step, turn, "wardrobe_ask_photo", ["categories"])
-        calls: list[dict[str, Any]] = [{"name": step.text.strip()[:120], "caption": caption}]
+        calls: list[dict[str, Any]] = [{"name": described_item(step.text)[:120], "caption": caption}]
     else:
         calls = [{"upload_id": upload, "caption": caption} for upload in photos]
     added: list[str] = []
@@ -114,10 +85,15 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
 def wardrobe_query(step: Step, turn: Turn) -> Handled:
     if not _has_wardrobe(turn):
         return unavailable(step, turn)
-    if _wear_statement(step.text):
+    # The router reads "I have white trainers, add them" and "which of my clothes should I wear" as
+    # questions about the wardrobe; the words say what is wanted.
+    if is_wear_statement(step.text):
         return log_wear_said(step, turn)
-    text = step.text.lower()
-    if any(word in text for word in _IDLE_WORDS):
+    if asks_to_add(step.text):
+        return wardrobe_add(step, turn)
+    if asks_what_to_wear(step.text) and not asks_about_idle(step.text):
+        return wardrobe_outfit(step, turn)
+    if asks_about_idle(step.text):
         result = turn.call("wardrobe_insights", {"idle_months": 3})
         if not result.ok:
             return Handled(outcome=turn.outcome(step, "failed", [result.error or ""]))
