@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from graphs.rules import COLOURS
@@ -88,6 +88,11 @@ _COLOUR_WORDS: tuple[tuple[str, str], ...] = tuple(
 )
 
 
+#: Things named in the plural even one at a time ("a pair of shoes").
+_PAIRS = ("shoes", "jeans", "shorts", "trousers", "pants", "capris", "flats", "heels", "sandals", "flops",
+          "leggings", "jeggings", "sunglasses", "socks", "tracksuits")  # fmt: skip
+
+
 class WardrobeError(Exception):
     """A refusal the caller can explain: ``code`` maps to an HTTP status, ``message`` says why."""
 
@@ -139,12 +144,13 @@ def _read(row: WardrobeItem) -> WardrobeItemRead:
 
 
 def _describe(tags: Tags) -> str:
-    """A name for an item the person did not name: "Navy Blue Tshirts" reads badly, so the
-    colour and the singular-ish category are joined plainly ("navy blue t-shirt")."""
+    """A name for an item the person did not name: "Navy Blue Tshirts" reads badly, so the colour
+    and the category in the singular are joined plainly ("navy blue t-shirt", "black sports shoes")."""
     category = (tags.category or "item").lower()
-    category = {"tshirts": "t-shirt"}.get(
-        category, category.rstrip("s") if category.endswith("s") else category
-    )
+    if category == "tshirts":
+        category = "t-shirt"
+    elif not category.endswith(_PAIRS):
+        category = category[:-2] if category.endswith(("ses", "ches", "shes")) else category.removesuffix("s")
     colour = (tags.colour or "").lower()
     return f"{colour} {category}".strip()
 
@@ -189,11 +195,12 @@ class WardrobeService:
         if not allow_duplicate:
             twin = self._duplicate_of(user_id, int(phash, 16))
             if twin is not None:
+                twin_id, twin_name = twin
                 raise WardrobeError(
                     "duplicate",
-                    f"This photo looks like '{twin.name}', already in the wardrobe; "
+                    f"This photo looks like '{twin_name}', already in the wardrobe; "
                     "send allow_duplicate to add it anyway (a second identical item).",
-                    item_id=twin.id,
+                    item_id=twin_id,
                 )
         item_id = str(uuid.uuid4())
         prefix = f"wardrobe/{user_id}/{item_id}"
@@ -202,11 +209,11 @@ class WardrobeService:
         try:
             self.objects.put(keys[0], encode_jpeg(stored), "image/jpeg")
             self.objects.put(keys[1], encode_cutout_png(rgb, segmentation.mask), "image/png")
-            fields = extra or ItemCreate(name=caption or _describe(tags) or "item")
+            fields = extra or ItemCreate(name=(caption or _describe(tags))[:120])
             row = WardrobeItem(
                 id=item_id,
                 user_id=user_id,
-                name=fields.name if extra is not None else (caption or _describe(tags)),
+                name=fields.name,
                 caption=caption,
                 category=fields.category or tags.category,
                 colour=fields.colour or tags.colour,
@@ -300,7 +307,7 @@ class WardrobeService:
         description names must both match where named. Several matches come back for the
         caller to ask which.
         """
-        items = self.items(user_id, WardrobeFilter(limit=500))
+        items = self.all_items(user_id)
         text = description.strip().lower()
         named = [i for i in items if i.name.lower() in text or text in i.name.lower()]
         if named and text:
@@ -355,7 +362,8 @@ class WardrobeService:
                 f"The wardrobe holds {self.max_items} items, the most it may; remove some first.",
             )
 
-    def _duplicate_of(self, user_id: str, phash: int) -> WardrobeItem | None:
+    def _duplicate_of(self, user_id: str, phash: int) -> tuple[str, str] | None:
+        """(id, name) of an owned item whose photo is within ``DUPLICATE_DISTANCE`` bits of this one."""
         with self.db.session() as session:
             rows = session.execute(
                 select(WardrobeItem.id, WardrobeItem.name, WardrobeItem.phash).where(
@@ -364,7 +372,7 @@ class WardrobeService:
             ).all()
         for row in rows:
             if hamming(phash, int(row.phash, 16)) <= DUPLICATE_DISTANCE:
-                return WardrobeItem(id=row.id, name=row.name)
+                return row.id, row.name
         return None
 
     @staticmethod
@@ -387,7 +395,12 @@ class WardrobeService:
 
     def count(self, user_id: str) -> int:
         with self.db.session() as session:
-            return len(session.execute(select(WardrobeItem.id).where(WardrobeItem.user_id == user_id)).all())
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(WardrobeItem).where(WardrobeItem.user_id == user_id)
+                )
+                or 0
+            )
 
     def _row(self, session: Session, user_id: str, item_id: str) -> WardrobeItem:
         row = session.get(WardrobeItem, item_id)
@@ -400,15 +413,20 @@ class WardrobeService:
         with self.db.session() as session:
             return _read(self._row(session, user_id, item_id))
 
-    def items(self, user_id: str, wanted: WardrobeFilter | None = None) -> list[WardrobeItemRead]:
-        wanted = wanted or WardrobeFilter()
+    def all_items(self, user_id: str) -> list[WardrobeItemRead]:
+        """Every item, newest first (a wardrobe holds at most ``max_items``)."""
         with self.db.session() as session:
             rows = session.scalars(
                 select(WardrobeItem)
                 .where(WardrobeItem.user_id == user_id)
                 .order_by(WardrobeItem.created_at.desc(), WardrobeItem.id)
             ).all()
-            items = [_read(r) for r in rows]
+            return [_read(r) for r in rows]
+
+    def items(self, user_id: str, wanted: WardrobeFilter | None = None) -> list[WardrobeItemRead]:
+        """The items ``wanted`` describes, newest first, at most ``wanted.limit``."""
+        wanted = wanted or WardrobeFilter()
+        items = self.all_items(user_id)
         last = self._last_worn(user_id) if wanted.idle_months else {}
         cutoff = self.today() - timedelta(days=30 * (wanted.idle_months or 0))
 
@@ -465,7 +483,7 @@ class WardrobeService:
     def tag_names(self, user_id: str) -> dict[str, int]:
         """Each of the person's own tags with how many items carry it."""
         counts: dict[str, int] = defaultdict(int)
-        for item in self.items(user_id, WardrobeFilter(limit=500)):
+        for item in self.all_items(user_id):
             for tag in item.tags:
                 counts[tag] += 1
         return dict(sorted(counts.items()))
@@ -602,7 +620,7 @@ class WardrobeService:
                 occasions=item.occasions,
                 days_since_worn=(today - last[item.id]).days if item.id in last else None,
             )
-            for item in self.items(user_id, WardrobeFilter(limit=500))
+            for item in self.all_items(user_id)
             if item.category is not None
         ]
 
@@ -610,7 +628,7 @@ class WardrobeService:
         """Cost per wear, never-worn and idle items, and the outfit slots the wardrobe lacks."""
         if not 1 <= idle_months <= 120:
             raise WardrobeError("invalid", "idle_months is between 1 and 120.")
-        items = self.items(user_id, WardrobeFilter(limit=500))
+        items = self.all_items(user_id)
         wears = self._wears(user_id)
         cutoff = self.today() - timedelta(days=30 * idle_months)
         usage: list[ItemUsage] = []

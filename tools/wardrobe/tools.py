@@ -110,7 +110,7 @@ def item_card(item: WardrobeItemRead) -> Card:
 def _resolve_item(service: WardrobeService, user_id: str, reference: str) -> str:
     """An item id from a full id or the 8-character prefix the facts show."""
     reference = reference.strip()
-    matches = [i.id for i in service.items(user_id, WardrobeFilter(limit=500)) if i.id.startswith(reference)]
+    matches = [i.id for i in service.all_items(user_id) if i.id.startswith(reference)]
     if len(reference) < 8 or not matches:
         raise ToolError(f"no wardrobe item {reference!r}; list the wardrobe to see the ids")
     if len(matches) > 1:
@@ -430,7 +430,7 @@ def log_wear(context: ToolContext, args: LogWearArgs) -> ToolResult:
     except WardrobeError as exc:
         return _failure(context, exc)
     day = entries[0].worn_on.isoformat()
-    names = {i.id: i.name for i in service.items(context.user_id, WardrobeFilter(limit=500))}
+    names = {i.id: i.name for i in service.all_items(context.user_id)}
     worn = ("、" if zh else ", ").join(names.get(e.item_id, e.item_id) for e in entries)
     fact = f"已记录 {day} 穿了：{worn}" if zh else f"logged as worn on {day}: {worn}"
     again = [e for e in entries if not e.created]
