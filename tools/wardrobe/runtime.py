@@ -14,7 +14,7 @@ from tools.artifacts import load_configured
 from tools.uploads import UploadStore
 from tools.wardrobe.classify import CategoryModel, default_caption_classifier
 from tools.wardrobe.images import ImageLimits
-from tools.wardrobe.segment import HttpSegmenter, Segmenter, default_segmenter
+from tools.wardrobe.segment import FallbackSegmenter, HttpSegmenter, Segmenter, default_segmenter
 from tools.wardrobe.service import WardrobeService
 from tools.wardrobe.tagging import Tagger
 
@@ -23,7 +23,7 @@ def build_segmenter(settings: Settings) -> Segmenter:
     config = settings.wardrobe
     if config.segmenter == "model_server":
         assert config.segmenter_url is not None  # checked by WardrobeSettings
-        return HttpSegmenter(config.segmenter_url)
+        return FallbackSegmenter(HttpSegmenter(config.segmenter_url), default_segmenter())
     return default_segmenter()
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,6 +45,8 @@ from PIL import Image
 from skimage.color import rgb2lab
 
 from tools.wardrobe.images import RGB, ImageRejected, resize_max_side
+
+logger = logging.getLogger(__name__)
 
 Mask = NDArray[np.bool_]
 
@@ -358,6 +361,8 @@ class HttpSegmenter:
             files={"image": ("image.png", buf.getvalue(), "image/png")},
             timeout=self.timeout_s,
         )
+        if response.status_code == 422 and _error_code(response) == "no_garment":
+            raise _no_garment()
         response.raise_for_status()
         with Image.open(io.BytesIO(response.content)) as img:
             mask_img = img.convert("L")
@@ -366,6 +371,30 @@ class HttpSegmenter:
             mask = np.asarray(mask_img) > 127
         person = response.headers.get("X-Segment-Person", "0").strip() == "1"
         return _finish(np.asarray(mask), rgb.shape, "model-server", person=person)
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
+
+
+class FallbackSegmenter:
+    """The model server first; the embedded segmenter while the server is unreachable or failing,
+    so a down segmentation service slows tagging instead of refusing photos."""
+
+    def __init__(self, primary: Segmenter, fallback: Segmenter) -> None:
+        self.primary = primary
+        self.fallback = fallback
+
+    def segment(self, rgb: RGB) -> Segmentation:
+        try:
+            return self.primary.segment(rgb)
+        except httpx.HTTPError as exc:
+            logger.warning("segmentation server failed (%s); using the embedded segmenter", exc)
+            return self.fallback.segment(rgb)
 
 
 def mask_png(mask: Mask) -> bytes:

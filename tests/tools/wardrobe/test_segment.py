@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import io
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
-import uvicorn
-from fastapi import FastAPI, Response, UploadFile
 from PIL import Image
 from skimage import data as skdata
 
 from tools.wardrobe.images import ImageRejected, load_image
 from tools.wardrobe.segment import (
     ClassicalSegmenter,
-    HttpSegmenter,
     PersonAwareSegmenter,
     default_segmenter,
-    mask_png,
     person_landmarks,
 )
 
@@ -119,55 +110,3 @@ def test_segmenters_are_fast_on_thumbnails():
         segmenter.segment(shirt)
     per_image = (time.perf_counter() - start) / 6
     assert per_image < 1.0
-
-
-# --- model server over real HTTP ---------------------------------------------------------------
-
-
-def _server_app() -> FastAPI:
-    app = FastAPI()
-    classical = ClassicalSegmenter()
-
-    @app.post("/v1/segment")
-    async def segment(image: UploadFile) -> Response:
-        with Image.open(io.BytesIO(await image.read())) as img:
-            rgb = np.asarray(img.convert("RGB"))
-        seg = classical.segment(rgb)
-        return Response(mask_png(seg.mask), media_type="image/png", headers={"X-Segment-Person": "0"})
-
-    return app
-
-
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_server_app(), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
-
-
-def test_http_segmenter_uses_the_model_server(model_server):
-    rgb = _rgb(1592)
-    seg = HttpSegmenter(model_server).segment(rgb)
-    local = ClassicalSegmenter().segment(rgb)
-    assert seg.method == "model-server"
-    assert seg.person is False
-    assert seg.mask.shape == rgb.shape[:2]
-    assert (seg.mask == local.mask).mean() > 0.99
-
-
-def test_http_segmenter_surfaces_server_errors(model_server):
-    flat = np.full((120, 120, 3), 90, dtype=np.uint8)
-    with pytest.raises(httpx.HTTPStatusError) as info:  # the server's no_garment becomes a 500
-        HttpSegmenter(model_server).segment(flat)
-    assert info.value.response.status_code == 500

@@ -1,0 +1,1 @@
+"""The vision model server: garment segmentation over HTTP, for deployments that run it apart."""

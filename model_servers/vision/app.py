@@ -1,0 +1,22 @@
+"""The vision server's FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from model_servers.vision.router import add_exception_handlers, router
+from model_servers.vision.serving import VisionServing
+from tools.wardrobe.segment import Segmenter, default_segmenter
+
+
+def create_app(segmenter: Segmenter | None = None, name: str = "embedded") -> FastAPI:
+    """A server for ``segmenter`` (by default the embedded GrabCut + MediaPipe one).
+
+    A deployment with a stronger segmentation model passes it here; the wire protocol, and so the
+    API's ``HttpSegmenter``, stay the same.
+    """
+    app = FastAPI(title="Innovation-kun vision server", version="0.1.0")
+    app.state.serving = VisionServing(segmenter or default_segmenter(), name)
+    app.include_router(router)
+    add_exception_handlers(app)
+    return app

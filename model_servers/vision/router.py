@@ -1,0 +1,59 @@
+"""HTTP routes of the vision server; refusals carry the same codes as the API's photo checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from model_servers.vision.protocol import (
+    MAX_UPLOAD_BYTES,
+    METHOD_HEADER,
+    PERSON_HEADER,
+    SEGMENT_PATH,
+    ErrorBody,
+    Health,
+)
+from model_servers.vision.serving import VisionServing
+from tools.wardrobe.images import ImageRejected
+
+router = APIRouter()
+_STATUS = {"too_large": 413, "unsupported_format": 415, "not_an_image": 415}
+
+
+def _serving(request: Request) -> VisionServing:
+    serving: VisionServing = request.app.state.serving
+    return serving
+
+
+@router.get("/health")
+def health(request: Request) -> Health:
+    return Health(status="ok", segmenter=_serving(request).name)
+
+
+@router.post(
+    SEGMENT_PATH,
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    max_body_size=MAX_UPLOAD_BYTES + 64 * 1024,
+)
+async def segment(request: Request, image: Annotated[UploadFile, File()]) -> Response:
+    data = await image.read(MAX_UPLOAD_BYTES + 1)
+    result = await run_in_threadpool(_serving(request).segment, data)
+    return Response(
+        result.mask_png,
+        media_type="image/png",
+        headers={PERSON_HEADER: "1" if result.person else "0", METHOD_HEADER: result.method},
+    )
+
+
+async def _rejected(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ImageRejected)
+    body = ErrorBody(code=exc.code, detail=exc.message)
+    return JSONResponse(body.model_dump(), status_code=_STATUS.get(exc.code, 422))
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ImageRejected, _rejected)
