@@ -225,9 +225,25 @@ def _substantial(part: str) -> bool:
     return len(re.findall(r"[a-zA-Z]+", part)) >= 2 or len(re.findall(r"[\u4e00-\u9fff]", part)) >= 3
 
 
+def _colour_pairs() -> re.Pattern[str]:
+    from agent.slots import COLOURS
+
+    words = sorted({w for w in COLOURS if w.isascii() and re.fullmatch(r"[a-z]+", w)}, key=len, reverse=True)
+    names = "|".join(words)
+    return re.compile(rf"\b({names})\s+and\s+(?=(?:{names})\b)", re.IGNORECASE)
+
+
+#: "white and blue", "black and white": one colour list, never two requests.
+_COLOUR_AND = _colour_pairs()
+_KEPT_AND = "\u2060and\u2060"
+
+
 def split_clauses(text: str) -> list[str]:
     """Clauses at connectives; a fragment too short to be a request joins its neighbour."""
-    parts = [p.strip(" ，,、") for p in _SPLIT.split(text[:MAX_CHARS]) if p and p.strip(" ，,、")]
+    kept = _COLOUR_AND.sub(lambda m: f"{m.group(1)}{_KEPT_AND}", text[:MAX_CHARS])
+    parts = [
+        p.strip(" ，,、").replace(_KEPT_AND, " and ") for p in _SPLIT.split(kept) if p and p.strip(" ，,、")
+    ]
     clauses: list[str] = []
     pending = ""
     for part in parts:

@@ -88,6 +88,19 @@ async def test_contradictory_colours_are_explained_in_chat(open_stylist):
             assert detail.product.colour not in ("Black", "White")
 
 
+async def test_contradictory_colours_are_explained_in_english_too(open_stylist):
+    async with open_stylist() as stylist:
+        events = await stylist.say(
+            "what should I wear to work this autumn? black and white only, no black or white"
+        )
+        reply = replies(events)[0]
+        assert "which leaves no colour at all" in reply, reply
+        for number in re.findall(r"id (\w+), ¥", reply):
+            detail = stylist.catalog.catalog.get_product(number)
+            assert detail is not None
+            assert detail.product.colour not in ("Black", "White")
+
+
 async def test_a_budget_in_its_own_clause_still_bounds_the_outfit(open_stylist):
     async with open_stylist() as stylist:
         events = await stylist.say("what should I wear to work this winter? budget 20 CNY")

@@ -44,7 +44,14 @@ def test_normalise_folds_full_width_and_case() -> None:
         ),
         ("白色连衣裙，夏天，500元以内", ["白色连衣裙，夏天，500元以内"]),
         ("帮我找件藏青色西装外套，然后看看有没有我的码", ["帮我找件藏青色西装外套", "看看有没有我的码"]),
-        ("black and white dress", ["black white dress"]),
+        ("black and white dress", ["black and white dress"]),
+        # a colour list is never two requests
+        (
+            "generate an image of a white and blue beach look for summer",
+            ["generate an image of a white and blue beach look for summer"],
+        ),
+        ("black and white only, no black", ["black and white only, no black"]),
+        ("show me red and also tell me the price", ["show me red", "tell me the price"]),
         ("hi! what can you do?", ["hi what can you do"]),
     ],
 )

@@ -9,7 +9,12 @@ from agent.state import Step
 
 def virtual_tryon(step: Step, turn: Turn) -> Handled:
     slots = step.slots
-    if slots.references and resolve_reference(slots, turn.state.get("shown", [])) is None:
+    # "put a navy blazer on my picture so I can see it on me": "it" is the blazer just named.
+    if (
+        slots.references
+        and not slots.categories
+        and resolve_reference(slots, turn.state.get("shown", [])) is None
+    ):
         return clarify(step, turn, "ask_which_product", ["product"])
     if not slots.references and not slots.categories:
         return clarify(step, turn, "ask_what_item", ["categories"])
