@@ -106,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     scenarios.add_argument("--only", type=_ids, default=None, help="comma-separated task ids")
     scenarios.add_argument("--lang", choices=["en", "zh"], default=None, help="only tasks in this language")
     scenarios.add_argument(
+        "--user",
+        choices=["scripted", "llm"],
+        default="scripted",
+        help="llm: an LLM (IK_LLM__*) plays the person in tasks that have a goal; scripted otherwise",
+    )
+    scenarios.add_argument(
         "--limit", type=_positive, default=None, help="catalogue products to load (default 2000)"
     )
     wardrobe = suites.add_parser(
@@ -182,7 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite == "scenarios":
         from evals.scenarios import CATALOG_LIMIT
 
-        _report("scenarios", k=args.k, only=args.only, lang=args.lang, limit=args.limit or CATALOG_LIMIT)
+        _report(
+            "scenarios",
+            k=args.k,
+            only=args.only,
+            lang=args.lang,
+            limit=args.limit or CATALOG_LIMIT,
+            user=args.user,
+        )
         return 0
     if args.suite == "wardrobe":
         _report("wardrobe", limit=args.limit, captions_path=args.captions)

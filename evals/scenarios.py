@@ -35,12 +35,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from math import comb
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
 
 from evals.measure import percentile
 from evals.settings import embedded_settings
 
 if TYPE_CHECKING:
+    from agent.deps import LanguageModel
     from agent.router import IntentClassifier
     from core.config import Settings
     from tools.catalog.store import CatalogStore
@@ -90,8 +93,24 @@ _EXPECT_KEYS = {
     "wardrobe",
 }
 _TASK_KEYS = {
-    "id", "lang", "category", "profile", "product", "wardrobe", "turns", "paraphrases", "expect", "note",
+    "id", "lang", "category", "profile", "product", "wardrobe", "goal",
+    "turns", "paraphrases", "expect", "note",
 }  # fmt: skip
+#: Turns an LLM-played user may add after the first, before the run is cut off.
+LLM_USER_EXTRA_TURNS = 3
+_USER_SYSTEM = {
+    "en": (
+        "You play a customer chatting with a clothing style assistant. Your goal: {goal}\n"
+        "Write only your next message to the assistant: short, plain, in English, as a real customer would. "
+        "Answer its questions from your goal; never invent facts your goal does not give. "
+        "Set done to true, with an empty message, when the goal is reached or cannot be reached."
+    ),
+    "zh": (
+        "你扮演一位正在和服装形象顾问助手聊天的顾客。你的目标：{goal}\n"
+        "只写你要发给助手的下一句话：简短、自然、用中文，像真实顾客一样。根据目标回答助手的问题，"
+        "不要编造目标里没有的信息。目标达成或无法达成时，把 done 设为 true，message 留空。"
+    ),
+}
 _PRICE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:CNY|元)|[¥￥]\s*(\d+(?:[.,]\d+)?)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ADVISED = re.compile(r"advised size is ([A-Za-z0-9./]+)|建议(?:选|买|你选)?\s*([A-Za-z0-9./]+)\s*码")
@@ -141,6 +160,8 @@ class Scenario:
     product: dict[str, str] | None = None
     #: Wardrobe items to seed (``ItemCreate`` fields, plus ``worn_days_ago``: days it was worn).
     wardrobe: tuple[dict[str, Any], ...] = ()
+    #: What the person wants, for an LLM-played user (``--user llm``); the scripted turns otherwise.
+    goal: str | None = None
     source: str = ""
 
     def wording(self, run: int) -> list[Turn]:
@@ -233,6 +254,9 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
         from tools.profile.schemas import ProfileUpdate
 
         ProfileUpdate.model_validate(profile)
+    goal = data.get("goal")
+    if goal is not None and (not isinstance(goal, str) or not goal.strip()):
+        raise ValueError("'goal' is a text")
     wardrobe = data.get("wardrobe") or []
     if not isinstance(wardrobe, list):
         raise ValueError("'wardrobe' is a list of items to seed")
@@ -250,6 +274,7 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
         profile=profile,
         product=product,
         wardrobe=tuple(wardrobe),
+        goal=goal,
         source=source,
     )
 
@@ -630,7 +655,42 @@ def prepare(folder: Path, scenarios: Sequence[Scenario], limit: int) -> Bench:
     return Bench(template, default_classifier(), load_fit_model(settings), products)
 
 
-async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) -> RunResult:
+#: Stands for "the LLM-played user says what comes next" in a run's list of turns.
+_ASK_LLM = ScriptedTurn(rules=(), default=None)
+
+
+class UserTurn(BaseModel):
+    message: str = ""
+    done: bool = False
+
+
+class LLMUser:
+    """The person played by an LLM from the task's goal, as tau-bench's user simulator does.
+
+    The first message is the task's own (paraphrased on later runs), so every run starts from
+    the same request; after that the LLM answers the agent until it says the goal is reached,
+    or ``LLM_USER_EXTRA_TURNS`` more turns have passed.
+    """
+
+    def __init__(self, llm: LanguageModel, goal: str, lang: str) -> None:
+        self.llm = llm
+        self.system = _USER_SYSTEM["zh" if lang == "zh" else "en"].format(goal=goal)
+
+    async def reply(self, conversation: Sequence[tuple[str, str]]) -> str | None:
+        """The next message, or None when the person is done. Roles are mirrored: the LLM's own
+        earlier lines are its (assistant) turns, the agent's replies are what it answers."""
+        messages = [{"role": "system", "content": self.system}]
+        for said, answered in conversation:
+            messages.append({"role": "assistant", "content": said})
+            messages.append({"role": "user", "content": answered})
+        turn = await self.llm.structured(messages, UserTurn, max_tokens=120)
+        text = turn.message.strip()
+        return None if turn.done or not text else text[:500]
+
+
+async def run_once(
+    bench: Bench, scenario: Scenario, run: int, scratch: Path, user_llm: LanguageModel | None = None
+) -> RunResult:
     from agent.runtime import open_agent
     from storage.stores import build_stores
     from tools.catalog.runtime import open_catalog
@@ -692,9 +752,25 @@ async def run_once(bench: Bench, scenario: Scenario, run: int, scratch: Path) ->
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
             last = ""
-            for turn in scenario.wording(run):
-                text = turn if isinstance(turn, str) else turn.answer(last)
+            simulated = (
+                LLMUser(user_llm, _substitute(scenario.goal, names), scenario.lang)
+                if user_llm is not None and scenario.goal
+                else None
+            )
+            wording: list[Turn] = scenario.wording(run)
+            if simulated is not None:
+                wording = wording[:1] + [_ASK_LLM] * LLM_USER_EXTRA_TURNS
+            for turn in wording:
+                if turn is _ASK_LLM:
+                    assert simulated is not None
+                    text = await simulated.reply(
+                        list(zip(t.said, ["\n".join(r) for r in t.replies], strict=True))
+                    )
+                else:
+                    text = turn if isinstance(turn, str) else turn.answer(last)
                 if text is None:
+                    if turn is _ASK_LLM:
+                        break
                     continue
                 text = _substitute(text, names)
                 started = time.perf_counter()
@@ -756,7 +832,9 @@ def _read_state(
         t.sizes[product_id] = {str(s.size): int(s.stock) for s in detail.skus}
 
 
-async def _run_all(scenarios: Sequence[Scenario], k: int, limit: int) -> tuple[list[RunResult], float]:
+async def _run_all(
+    scenarios: Sequence[Scenario], k: int, limit: int, user_llm: LanguageModel | None = None
+) -> tuple[list[RunResult], float]:
     with tempfile.TemporaryDirectory(prefix="ik-scenarios-") as folder:
         started = time.perf_counter()
         bench = await asyncio.to_thread(prepare, Path(folder), scenarios, limit)
@@ -765,7 +843,7 @@ async def _run_all(scenarios: Sequence[Scenario], k: int, limit: int) -> tuple[l
         for scenario in scenarios:
             for run in range(k):
                 try:
-                    results.append(await run_once(bench, scenario, run, Path(folder)))
+                    results.append(await run_once(bench, scenario, run, Path(folder), user_llm))
                 except Exception as exc:  # a crash fails the run, not the suite
                     failure = f"crashed: {type(exc).__name__}: {exc}"
                     results.append(RunResult(scenario.id, run, False, [failure], 0, 0, [], []))
@@ -840,7 +918,11 @@ def run(
     lang: str | None = None,
     paths: Sequence[Path] | None = None,
     limit: int = CATALOG_LIMIT,
+    user: Literal["scripted", "llm"] = "scripted",
+    user_llm: LanguageModel | None = None,
 ) -> dict[str, Any]:
+    """``user="llm"`` plays the tasks that have a ``goal`` with an LLM user: ``user_llm``, or the one
+    the ``IK_LLM__*`` settings configure (refused when none is); the others keep their script."""
     started = time.perf_counter()
     scenarios, errors = load_scenarios(paths if paths is not None else default_paths())
     if only:
@@ -852,12 +934,35 @@ def run(
         scenarios = [s for s in scenarios if s.lang == lang]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        results, setup_s = asyncio.run(_run_all(scenarios, k, limit))
+        results, setup_s = asyncio.run(_with_user(scenarios, k, limit, user, user_llm))
     result = summarise(scenarios, results, k, errors)
+    result["user"] = user
+    result["llm_user_tasks"] = sum(1 for s in scenarios if s.goal) if user == "llm" else 0
     result["catalog_limit"] = limit
     result["setup_s"] = round(setup_s, 2)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+async def _with_user(
+    scenarios: Sequence[Scenario],
+    k: int,
+    limit: int,
+    user: Literal["scripted", "llm"],
+    user_llm: LanguageModel | None,
+) -> tuple[list[RunResult], float]:
+    if user == "scripted" or user_llm is not None:
+        return await _run_all(scenarios, k, limit, user_llm if user == "llm" else None)
+    from agent.runtime import open_llm
+    from core.config import Settings
+
+    settings = Settings(environment="development")
+    if settings.llm.provider == "none":
+        raise ValueError(
+            "--user llm needs an LLM: set IK_LLM__PROVIDER (embedded, or openai with IK_LLM__BASE_URL)"
+        )
+    async with open_llm(settings) as llm:
+        return await _run_all(scenarios, k, limit, llm)
 
 
 def table(result: dict[str, Any]) -> str:

@@ -145,3 +145,43 @@ def test_outfit_totals_sum_stored_prices_per_outfit_and_reply() -> None:
     assert outfit_totals(cards, prices) == [150.0, 30.0, 30.0]
     t = Transcript(replies=[["outfit 1 total ¥150, outfit 2 total ¥30"]], cards=cards, prices=prices)
     assert check({"checks": ["no_invented_prices"]}, t) == []
+
+
+class _ScriptedLLMUser:
+    """Stands in for the LLM playing the person: answers from a list, then says it is done."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.seen: list[list[dict[str, str]]] = []
+
+    async def structured(self, messages, schema, *, max_tokens=256):
+        self.seen.append(list(messages))
+        if self.answers:
+            return schema(message=self.answers.pop(0), done=False)
+        return schema(message="", done=True)
+
+    def stream(self, messages, *, max_tokens=256, temperature=0.0):
+        raise AssertionError("the user simulator never streams")
+
+
+def test_an_llm_played_user_reaches_the_gold_state() -> None:
+    user = _ScriptedLLMUser(["yes, please save it"])
+    result = run(k=1, only=["profile-save-yes-en"], limit=50, user="llm", user_llm=user)
+    task = result["per_task"]["profile-save-yes-en"]
+    assert task["passed"] == 1, task["first_failure"]
+    assert result["user"] == "llm"
+    assert result["llm_user_tasks"] == 1
+    system = user.seen[0][0]
+    assert system["role"] == "system"
+    assert "170 cm" in system["content"]
+    # the LLM saw the agent's question as what it answers, and stopped when done
+    assert user.seen[0][-1]["role"] == "user"
+    assert "Shall I save this" in user.seen[0][-1]["content"]
+    assert len(user.seen) == 2
+
+
+def test_a_task_without_a_goal_keeps_its_script_under_an_llm_user() -> None:
+    user = _ScriptedLLMUser([])
+    result = run(k=1, only=["smalltalk-en"], limit=50, user="llm", user_llm=user)
+    assert result["per_task"]["smalltalk-en"]["passed"] == 1
+    assert user.seen == []
