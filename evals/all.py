@@ -281,7 +281,7 @@ def _confusion(confusion: Mapping[str, Any]) -> str:
     return "<h3>Intent confusion (rows: gold, columns: predicted)</h3>" + "".join(parts)
 
 
-def _calibration(points: Sequence[Mapping[str, float]]) -> str:
+def _calibration(points: Sequence[Mapping[str, float]], title: str) -> str:
     if not points:
         return ""
     size, pad = 240, 30
@@ -297,7 +297,26 @@ def _calibration(points: Sequence[Mapping[str, float]]) -> str:
     parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#d0504a"/>' for x, y in coords)
     parts.append(f'<text x="{pad}" y="{pad + size + 20}" font-size="11">confidence →</text>')
     parts.append(f'<text x="2" y="{pad - 8}" font-size="11">accuracy ↑</text></svg>')
-    return "<h3>Intent router calibration (reliability diagram; diagonal = perfect)</h3>" + "".join(parts)
+    return f"<h3>{html.escape(title)} (reliability diagram; diagonal = perfect)</h3>" + "".join(parts)
+
+
+#: Which suites' ``calibration`` points are plotted, under which title.
+CALIBRATED = {
+    "intent": "Intent router calibration",
+    "sizing": "Fit model calibration (top label, test split)",
+}
+
+
+def _histograms(suites: Mapping[str, Any]) -> list[str]:
+    """One bar chart per ``*_histogram`` list (``[{"bin", "count"}]``) a suite reports at its top level."""
+    charts = []
+    for name, entry in suites.items():
+        for key, value in (entry.get("result") or {}).items():
+            if key.endswith("_histogram") and isinstance(value, list) and value:
+                counts = {str(b["bin"]): float(b["count"]) for b in value}
+                title = f"{name}: {key.removesuffix('_histogram').replace('_', ' ')} (count per bin)"
+                charts.append(_bars(title, counts, top=max(max(counts.values()), 1.0)))
+    return charts
 
 
 def _scalars(result: Mapping[str, Any]) -> str:
@@ -343,12 +362,15 @@ def render_html(report: Mapping[str, Any]) -> str:
     intent = (suites.get("intent") or {}).get("result") or {}
     parts.append(_bars("Intent F1 per intent", intent.get("per_intent_f1", {})))
     parts.append(_confusion(intent.get("confusion", {})))
-    parts.append(_calibration(intent.get("calibration", [])))
+    for name, title in CALIBRATED.items():
+        result = (suites.get(name) or {}).get("result") or {}
+        parts.append(_calibration(result.get("calibration", []), title))
     scenarios = (suites.get("scenarios") or {}).get("result") or {}
     per_category = {name: v["pass_1"] for name, v in scenarios.get("per_category", {}).items()}
     parts.append(_bars("Scenarios pass^1 by category", per_category))
     latencies = _latencies(suites)
     parts.append(_bars("p99 latencies (ms)", latencies, top=max(latencies.values(), default=1.0)))
+    parts.extend(_histograms(suites))
     for name, entry in suites.items():
         if entry.get("result"):
             parts.append(f"<h2>{html.escape(name)}</h2>" + _scalars(entry["result"]))

@@ -9,58 +9,17 @@ turn is escalated or clarified.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from agent.intents import Intent
 from agent.router import INTENT_DATA_DIR, IntentClassifier, load_examples, read_jsonl
-from evals.measure import percentile
+from evals.measure import calibration_bins, expected_calibration_error, percentile
 from rag.embeddings import default_encoder
-
-
-def _bins(
-    confidences: list[float], correct: list[bool], bins: int
-) -> list[tuple[float, float, int, float, float]]:
-    """(low, high, count, mean confidence, accuracy) of each non-empty confidence bin."""
-    conf, hit = np.asarray(confidences), np.asarray(correct, dtype=float)
-    edges = np.linspace(0, 1, bins + 1)
-    found = []
-    for low, high in itertools.pairwise(edges):
-        mask = (conf > low) & (conf <= high)
-        if mask.any():
-            found.append(
-                (float(low), float(high), int(mask.sum()), float(conf[mask].mean()), float(hit[mask].mean()))
-            )
-    return found
-
-
-def calibration_bins(confidences: list[float], correct: list[bool], bins: int = 10) -> list[dict[str, float]]:
-    """The reliability diagram's points: per confidence bin, its count, mean confidence and accuracy."""
-    return [
-        {
-            "low": round(low, 2),
-            "high": round(high, 2),
-            "n": n,
-            "confidence": round(c, 4),
-            "accuracy": round(a, 4),
-        }
-        for low, high, n, c, a in _bins(confidences, correct, bins)
-    ]
-
-
-def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
-    total = len(confidences)
-    return (
-        float(sum(n / total * abs(a - c) for _, _, n, c, a in _bins(confidences, correct, bins)))
-        if total
-        else 0.0
-    )
 
 
 def run(split: str = "dev", data_dir: Path = INTENT_DATA_DIR) -> dict[str, Any]:

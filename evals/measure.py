@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 from collections.abc import Sequence
@@ -35,3 +36,55 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "system": platform.system(),
     }
+
+
+def _bins(
+    confidences: list[float], correct: list[bool], bins: int
+) -> list[tuple[float, float, int, float, float]]:
+    """(low, high, count, mean confidence, accuracy) of each non-empty confidence bin."""
+    conf, hit = np.asarray(confidences), np.asarray(correct, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    found = []
+    for low, high in itertools.pairwise(edges):
+        mask = (conf > low) & (conf <= high)
+        if mask.any():
+            found.append(
+                (float(low), float(high), int(mask.sum()), float(conf[mask].mean()), float(hit[mask].mean()))
+            )
+    return found
+
+
+def calibration_bins(confidences: list[float], correct: list[bool], bins: int = 10) -> list[dict[str, float]]:
+    """The reliability diagram's points: per confidence bin, its count, mean confidence and accuracy."""
+    return [
+        {
+            "low": round(low, 2),
+            "high": round(high, 2),
+            "n": n,
+            "confidence": round(c, 4),
+            "accuracy": round(a, 4),
+        }
+        for low, high, n, c, a in _bins(confidences, correct, bins)
+    ]
+
+
+def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    total = len(confidences)
+    return (
+        float(sum(n / total * abs(a - c) for _, _, n, c, a in _bins(confidences, correct, bins)))
+        if total
+        else 0.0
+    )
+
+
+#: Upper edges (ms) of the latency histograms' bins; the last bin holds everything slower.
+LATENCY_EDGES_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+
+
+def latency_histogram(values_ms: Sequence[float]) -> list[dict[str, float | int | str]]:
+    """Counts per latency bin ("≤ 50 ms", ..., "> 5000 ms"), for the report's histograms."""
+    # searchsorted(side="left") puts a value equal to an edge in that edge's "≤" bin.
+    index = np.searchsorted(np.asarray(LATENCY_EDGES_MS, dtype=float), np.asarray(values_ms, dtype=float))
+    counts = [int(n) for n in np.bincount(index, minlength=len(LATENCY_EDGES_MS) + 1)]
+    labels = [f"≤ {edge} ms" for edge in LATENCY_EDGES_MS] + [f"> {LATENCY_EDGES_MS[-1]} ms"]
+    return [{"bin": label, "count": n} for label, n in zip(labels, counts, strict=True)]

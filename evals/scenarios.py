@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from evals.measure import percentile
+from evals.measure import latency_histogram, percentile
 from evals.settings import embedded_settings
 
 if TYPE_CHECKING:
@@ -902,6 +902,7 @@ def summarise(
         "mean_tool_calls": round(sum(r.tool_calls for r in results) / len(results), 2) if results else None,
         "turn_ms_p50": percentile(latencies, 50, digits=1),
         "turn_ms_p95": percentile(latencies, 95, digits=1),
+        "turn_ms_histogram": latency_histogram(latencies),
         "per_task": tasks,
         "load_errors": [f"{e.source}: {e.message}" for e in errors],
         "targets": {"pass_1": TARGET_PASS_1, f"pass_{k}": TARGET_PASS_K},

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.training import TrainingPaths
+from evals.measure import calibration_bins
 from tools.sizing import rtr
 from tools.sizing.baselines import fit_logistic, fit_one_lv
 from tools.sizing.train import matching, scores, train_model
@@ -53,6 +54,8 @@ def run(
     if model is None:
         model = train_model(prepared, limit=limit)
         source = "trained"
+    test_proba = model.predict_proba(prepared.queries(test))
+    test_labels = prepared.labels(test)
     results: dict[str, Any] = {
         "fit_model": {
             "version": model.version,
@@ -60,9 +63,14 @@ def run(
             "validation": scores(
                 model.predict_proba(prepared.queries(validation)), prepared.labels(validation)
             ),
-            "test": scores(model.predict_proba(prepared.queries(test)), prepared.labels(test)),
+            "test": scores(test_proba, test_labels),
         }
     }
+    # The reliability diagram of the fit model's top label on the test split (the report plots it).
+    calibration = calibration_bins(
+        [float(p) for p in test_proba.max(axis=1)],
+        [bool(hit) for hit in test_proba.argmax(axis=1) == test_labels],
+    )
     if baselines:
         one_lv, chosen = fit_one_lv(prepared)
         results["one_lv"] = {
@@ -85,6 +93,7 @@ def run(
         "seed": seed,
         "split": prepared.split.sizes(),
         "results": results,
+        "calibration": calibration,
         "target_macro_auc": TARGET_MACRO_AUC,
         "pass": test_auc is not None and test_auc >= TARGET_MACRO_AUC,
         "seconds": round(time.perf_counter() - started, 1),

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from core.config import REPO_ROOT
+from evals.measure import latency_histogram
 from graphs.rules import COLOURS
 from graphs.vocabulary import article_kind
 from tools.wardrobe.classify import (
@@ -285,6 +286,7 @@ def run(
             "distribution": dict(patterns.most_common()),
         },
         "segmentation": {"methods": dict(methods.most_common()), "rejected": rejected},
+        "per_image_ms_histogram": latency_histogram(totals),
         "timing_ms": {
             "per_image_p50": _percentile(totals, 50),
             "per_image_p95": _percentile(totals, 95),

@@ -29,6 +29,7 @@ SCENARIOS = {
     "suite": "scenarios",
     "pass_1": 0.97,
     "per_category": {"outfit_advice": {"tasks": 4, "pass_1": 1.0}},
+    "turn_ms_histogram": [{"bin": "≤ 50 ms", "count": 7}, {"bin": "≤ 100 ms", "count": 2}],
 }
 
 
@@ -64,6 +65,26 @@ def test_a_run_writes_a_complete_report_with_statuses_and_plots(tmp_path: Path) 
     assert page.count("<svg") >= 4  # F1 bars, confusion matrix, calibration, pass^1 by category
     assert "crashed" in page
     assert "PARTIAL" not in page
+
+
+def test_calibration_and_latency_histograms_of_every_suite_are_plotted(tmp_path: Path) -> None:
+    sizing = {
+        "suite": "sizing",
+        "calibration": [{"low": 0.5, "high": 0.6, "n": 5, "confidence": 0.55, "accuracy": 0.6}],
+    }
+    runner = fake_runner(
+        {
+            "intent": SuiteRun("ok", 3.0, INTENT, ""),
+            "scenarios": SuiteRun("ok", 9.0, SCENARIOS, ""),
+            "sizing": SuiteRun("ok", 2.0, sizing, ""),
+        }
+    )
+    summary = run(suites=["intent", "scenarios", "sizing"], out=tmp_path, runner=runner)
+    page = (Path(summary["report"]).parent / "report.html").read_text(encoding="utf-8")
+    assert "Intent router calibration" in page
+    assert "Fit model calibration (top label, test split)" in page
+    assert "scenarios: turn ms (count per bin)" in page
+    assert "≤ 50 ms" in page
 
 
 def test_a_run_that_dies_leaves_a_partial_report(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.intent import expected_calibration_error, run
+from evals.intent import run
+from evals.measure import expected_calibration_error
 
 pytestmark = pytest.mark.unit
 
