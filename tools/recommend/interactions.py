@@ -330,10 +330,11 @@ def history_columns(data: Interactions, events: Ints, candidates: Ints) -> Featu
     for k in range(len(wanted_days)):
         stop = int(data_bounds[k])
         if stop > done:
-            _count(data, slice(done, stop), item_n, item_rated, item_likes, item_occ)
-            _count_people(
-                data, slice(done, stop), person_n, person_rated, person_likes, person_kind, person_occ
-            )
+            new = slice(done, stop)
+            liked, occ = data.liked[new], data.occasion[new]
+            _tally(data.item[new], liked, occ, item_n, item_rated, item_likes, item_occ)
+            _tally(data.user[new], liked, occ, person_n, person_rated, person_likes, person_occ)
+            np.add.at(person_kind, (data.user[new], data.kind[new]), 1.0)
             done = stop
         rows = order[bounds[k] : bounds[k + 1]]
         it, us = flat_items[rows], flat_user[rows]
@@ -370,37 +371,15 @@ def history_columns(data: Interactions, events: Ints, candidates: Ints) -> Featu
     )
 
 
-def _count(
-    data: Interactions, rows: slice, item_n: Floats, item_rated: Floats, item_likes: Floats, item_occ: Floats
+def _tally(
+    keys: Ints, liked: Ints, occ: Ints, n: Floats, rated: Floats, likes: Floats, occ_counts: Floats
 ) -> None:
-    it = data.item[rows]
-    liked = data.liked[rows]
-    occ = data.occasion[rows]
-    np.add.at(item_n, it, 1.0)
-    np.add.at(item_rated, it, (liked >= 0).astype(np.float64))
-    np.add.at(item_likes, it, (liked == 1).astype(np.float64))
+    """Interactions, rated ones, likes and occasions per key (an item or a person), added in place."""
+    np.add.at(n, keys, 1.0)
+    np.add.at(rated, keys, (liked >= 0).astype(np.float64))
+    np.add.at(likes, keys, (liked == 1).astype(np.float64))
     known = occ >= 0
-    np.add.at(item_occ, (it[known], occ[known]), 1.0)
-
-
-def _count_people(
-    data: Interactions,
-    rows: slice,
-    person_n: Floats,
-    person_rated: Floats,
-    person_likes: Floats,
-    person_kind: Floats,
-    person_occ: Floats,
-) -> None:
-    us = data.user[rows]
-    liked = data.liked[rows]
-    occ = data.occasion[rows]
-    np.add.at(person_n, us, 1.0)
-    np.add.at(person_rated, us, (liked >= 0).astype(np.float64))
-    np.add.at(person_likes, us, (liked == 1).astype(np.float64))
-    np.add.at(person_kind, (us, data.kind[rows]), 1.0)
-    known = occ >= 0
-    np.add.at(person_occ, (us[known], occ[known]), 1.0)
+    np.add.at(occ_counts, (keys[known], occ[known]), 1.0)
 
 
 @dataclass(frozen=True)
