@@ -136,6 +136,14 @@ def version_folder(model_dir: Path, version: str | None, pattern: re.Pattern[str
     return folder
 
 
+def artifact_folder(path: Path, version: str | None, pattern: re.Pattern[str], what: str) -> Path | None:
+    """``version_folder``, except that ``path`` may itself be one version's folder (a model handed
+    over by its own path, as evaluations and tests do) when no version is asked for."""
+    if version is None and (path / MANIFEST_FILE).is_file():
+        return path
+    return version_folder(path, version, pattern, what)
+
+
 def load_configured(
     load: Callable[[Path, str | None], T | None],
     model_dir: Path,

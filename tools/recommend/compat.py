@@ -46,7 +46,7 @@ from graphs.vocabulary import Slot
 from tools.artifacts import MANIFEST_FILE as MANIFEST_FILE
 from tools.artifacts import MODEL_FILE as MODEL_FILE
 from tools.artifacts import ModelArtifactError as ModelArtifactError
-from tools.artifacts import list_versions, read_artifact, version_folder, version_name, write_artifact
+from tools.artifacts import artifact_folder, list_versions, read_artifact, version_name, write_artifact
 
 log = logging.getLogger(__name__)
 
@@ -265,11 +265,7 @@ def load_compat_model(model_dir: Path | None = None, version: str | None = None)
     the npz's sha256 differs from the manifest's.
     """
     model_dir = model_dir or default_model_root()
-    folder: Path | None
-    if version is None and (model_dir / MANIFEST_FILE).is_file():
-        folder = model_dir
-    else:
-        folder = version_folder(model_dir, version, _VERSION, "compat model")
+    folder = artifact_folder(model_dir, version, _VERSION, "compat model")
     if folder is None:
         return None
     arrays, manifest = read_artifact(folder, FEATURE_VERSION)

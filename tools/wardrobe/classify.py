@@ -38,11 +38,10 @@ from threadpoolctl import threadpool_limits
 
 from graphs.vocabulary import ARTICLE_KIND, ItemKind, article_kind
 from tools.artifacts import (
-    MANIFEST_FILE,
     ModelArtifactError,
+    artifact_folder,
     list_versions,
     read_artifact,
-    version_folder,
     version_name,
     write_artifact,
 )
@@ -227,11 +226,7 @@ class CategoryModel:
     def load(cls, path: Path, version: str | None = None) -> CategoryModel | None:
         """The version in ``path`` (a version folder, or a root whose newest version is taken);
         None when the root holds none. Raises ``ModelArtifactError`` for damaged files."""
-        folder: Path | None
-        if version is None and (path / MANIFEST_FILE).is_file():
-            folder = path
-        else:
-            folder = version_folder(path, version, _VERSION, "wardrobe category model")
+        folder = artifact_folder(path, version, _VERSION, "wardrobe category model")
         if folder is None:
             return None
         arrays, manifest = read_artifact(folder, FEATURE_VERSION)
