@@ -66,6 +66,19 @@ async def _send_photo(closet: Conversation, article_type: str, text: str = "") -
     return [e async for e in closet.service.turn(closet.user_id, text, attachments=[upload_id])]
 
 
+async def test_a_worn_garment_is_cut_from_the_person_and_the_reply_says_so(open_closet):
+    async with open_closet() as closet:
+        assert closet.services.uploads is not None
+        upload_id, _ = closet.services.uploads.save_image(
+            closet.user_id, (THUMBNAILS / "1529.jpg").read_bytes()
+        )
+        events = [e async for e in closet.service.turn(closet.user_id, "", attachments=[upload_id])]
+        reply = replies(events)[0]
+        assert "worn in the photo: only the garment was kept" in reply, reply
+        (item,) = _wardrobe(closet).items(closet.user_id)
+        assert item.auto_tags["worn_by_person"] is True
+
+
 async def test_a_photo_alone_is_added_and_tagged(open_closet):
     async with open_closet() as closet:
         events = await _send_photo(closet, "Sports Shoes")

@@ -300,14 +300,13 @@ class WardrobeService:
         )
         return category, colour
 
-    def find(self, user_id: str, description: str) -> list[WardrobeItemRead]:
-        """The items a description points at ("my white tee", "蓝色牛仔裤"), best first.
+    def find(self, items: Sequence[WardrobeItemRead], description: str) -> list[WardrobeItemRead]:
+        """The ``items`` a description points at ("my white tee", "蓝色牛仔裤"), best first.
 
         An item's own name in the text wins outright; otherwise the category and colour the
         description names must both match where named. Several matches come back for the
-        caller to ask which.
+        caller to ask which. The caller reads the wardrobe once for all the pieces it resolves.
         """
-        items = self.all_items(user_id)
         text = description.strip().lower()
         named = [i for i in items if i.name.lower() in text or text in i.name.lower()]
         if named and text:

@@ -7,6 +7,7 @@ Facts are written in the person's language from what was stored, so the reply ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -107,10 +108,10 @@ def item_card(item: WardrobeItemRead) -> Card:
     )
 
 
-def _resolve_item(service: WardrobeService, user_id: str, reference: str) -> str:
+def _resolve_item(items: Sequence[WardrobeItemRead], reference: str) -> str:
     """An item id from a full id or the 8-character prefix the facts show."""
     reference = reference.strip()
-    matches = [i.id for i in service.all_items(user_id) if i.id.startswith(reference)]
+    matches = [i.id for i in items if i.id.startswith(reference)]
     if len(reference) < 8 or not matches:
         raise ToolError(f"no wardrobe item {reference!r}; list the wardrobe to see the ids")
     if len(matches) > 1:
@@ -183,9 +184,9 @@ def add_wardrobe_item(context: ToolContext, args: AddWardrobeItemArgs) -> ToolRe
                 )
             if item.category is None:
                 note.append(
-                    "没能从照片判断类别，请告诉我这是什么"
+                    "没能从照片判断这是什么单品，能告诉我吗？"
                     if zh
-                    else "the category could not be told from the photo; ask the person what it is"
+                    else "I could not tell from the photo what kind of item this is; what is it?"
                 )
         else:
             if not args.name:
@@ -196,7 +197,7 @@ def add_wardrobe_item(context: ToolContext, args: AddWardrobeItemArgs) -> ToolRe
     fact = ("已加入衣橱：" if zh else "added to the wardrobe: ") + item_fact(item, zh)
     return ToolResult(
         ok=True,
-        data={"item": item.model_dump(mode="json")},
+        data={"item": item.model_dump(mode="json"), "notes": note},
         facts=[fact, *note],
         cards=[item_card(item)],
     )
@@ -283,7 +284,7 @@ def tag_wardrobe_item(context: ToolContext, args: TagWardrobeItemArgs) -> ToolRe
     service = _wardrobe(context)
     zh = _zh(context)
     try:
-        item_id = _resolve_item(service, context.user_id, args.item_id)
+        item_id = _resolve_item(service.all_items(context.user_id), args.item_id)
         changes = args.model_dump(
             exclude_none=True, exclude={"item_id", "add_tags", "remove_tags"}, exclude_unset=True
         )
@@ -411,9 +412,10 @@ def log_wear(context: ToolContext, args: LogWearArgs) -> ToolResult:
     if not args.item_ids and not args.described:
         raise ToolError("name the items worn: item_ids, or described in the person's words")
     try:
-        ids = [_resolve_item(service, context.user_id, ref) for ref in args.item_ids]
+        items = service.all_items(context.user_id)
+        ids = [_resolve_item(items, ref) for ref in args.item_ids]
         for words in args.described:
-            found = service.find(context.user_id, words)
+            found = service.find(items, words)
             if len(found) != 1:
                 options = ", ".join(f"{i.name} (id {i.id[:8]})" for i in found[:5])
                 raise ToolError(
@@ -430,7 +432,7 @@ def log_wear(context: ToolContext, args: LogWearArgs) -> ToolResult:
     except WardrobeError as exc:
         return _failure(context, exc)
     day = entries[0].worn_on.isoformat()
-    names = {i.id: i.name for i in service.all_items(context.user_id)}
+    names = {i.id: i.name for i in items}
     worn = ("、" if zh else ", ").join(names.get(e.item_id, e.item_id) for e in entries)
     fact = f"已记录 {day} 穿了：{worn}" if zh else f"logged as worn on {day}: {worn}"
     again = [e for e in entries if not e.created]

@@ -60,6 +60,7 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
     else:
         calls = [{"upload_id": upload, "caption": caption} for upload in photos]
     added: list[str] = []
+    notes: list[str] = []
     facts: list[str] = []
     cards: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -68,6 +69,7 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
         if result.ok:
             item = result.data["item"]
             added.append(str(item["name"]))
+            notes.extend(result.data["notes"])
             facts.extend(result.facts)
             cards.extend(c.model_dump(mode="json") for c in result.cards)
         else:
@@ -77,7 +79,7 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
         lines.append(
             say("wardrobe_added", turn.language, items=("、" if turn.language == "zh" else ", ").join(added))
         )
-        lines.extend(f for f in facts if not f.startswith(("added to", "已加入")))
+        lines.extend(notes)
     lines.extend(say("wardrobe_add_failed", turn.language, reason=reason) for reason in failures)
     return Handled(outcome=turn.outcome(step, "done" if added else "failed", lines, facts=facts, cards=cards))
 
