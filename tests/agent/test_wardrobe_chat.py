@@ -143,6 +143,24 @@ async def test_outfits_from_own_clothes_name_them_and_fill_gaps_from_the_shop(op
         assert {c["title"] for c in owned} >= {"white tee", "black shorts"}
 
 
+async def test_only_these_colours_apply_to_own_clothes(open_closet):
+    async with open_closet() as closet:
+        wardrobe = _wardrobe(closet)
+        for name, category, colour in (
+            ("white tee", "Tshirts", "White"),
+            ("red tee", "Tshirts", "Red"),
+            ("black shorts", "Shorts", "Black"),
+        ):
+            wardrobe.add_manual(
+                closet.user_id, ItemCreate(name=name, category=category, colour=colour, seasons=["summer"])
+            )
+        reply = replies(
+            await closet.say("what can I wear from my wardrobe this summer? only black and white")
+        )[0]
+        assert "white tee (your own)" in reply, reply
+        assert "red tee" not in reply
+
+
 async def test_outfits_from_own_clothes_in_chinese(open_closet):
     async with open_closet() as closet:
         wardrobe = _wardrobe(closet)

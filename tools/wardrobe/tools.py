@@ -331,6 +331,7 @@ class SuggestFromWardrobeArgs(ToolArgs):
     )
     currency: Literal["CNY", "USD", "EUR", "GBP", "INR", "JPY", "HKD"] | None = None
     colours: list[ColourWord] = Field(default_factory=list, max_length=8)
+    only_colours: bool = Field(default=False, description="True when every piece must be one of `colours`.")
     avoid_colours: list[ColourWord] = Field(default_factory=list, max_length=12)
     count: int = Field(default=3, ge=1, le=6)
 

@@ -122,7 +122,6 @@ def wardrobe_outfit(step: Step, turn: Turn) -> Handled:
     if not _has_wardrobe(turn) or getattr(turn.deps.services, "recommend", None) is None:
         return unavailable(step, turn)
     arguments = shopping.outfit_arguments(slots)
-    arguments.pop("only_colours", None)
     result = turn.call("suggest_outfit_from_wardrobe", arguments)
     zh = turn.language == "zh"
     if not result.ok:
