@@ -664,7 +664,7 @@ class RecommendService:
         the season first, favouring pieces not worn lately. Never cached: the wardrobe and
         the wear log change with every photo and every day worn.
         """
-        catalogue, _matrices, rules = self._state()
+        catalogue, catalogue_matrices, rules = self._state()
         pieces = [p for p in owned if kind_slot(article_kind(p.article_type)) is not None]
         own = owned_table(pieces)
         if not np.isin(own.slot, [SLOTS.index(s) for s in OWNED_ANCHOR_SLOTS]).any():
@@ -673,7 +673,10 @@ class RecommendService:
                 "the wardrobe has no tops, bottoms or dresses tagged yet to build an outfit around",
             )
         table = OutfitTable.concat(own, catalogue)
-        matrices = RuleMatrices(rules, table.articles)
+        # Owned pieces are filed under catalogue article types, so the catalogue's rule matrices
+        # usually fit as they are; only a type the catalogue lacks needs them rebuilt.
+        same = table.articles == catalogue.articles
+        matrices = catalogue_matrices if same else RuleMatrices(rules, table.articles)
         n_own = len(own)
         is_owned = np.zeros(len(table), dtype=bool)
         is_owned[:n_own] = True
