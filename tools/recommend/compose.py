@@ -300,12 +300,12 @@ class Composer:
         allowed = gender_ok(self.table, anchor)
         plan = template(anchor_slot, self.cold)
         spent = float(self.table.price[anchor])
-        if self.budget is not None:
-            # The cheapest way to fill every required slot already over budget: name the dearest
-            # slot as the one that could not be filled, instead of whichever came first.
-            floor = self._floor([s for s, req in plan if req], allowed)
-            if spent + sum(floor.values()) > self.budget + 1e-6:
-                return None, (max(floor, key=floor.__getitem__).value if floor else "budget")
+        # What each required slot costs at least; it does not change while the outfit is built.
+        floor = self._floor([s for s, req in plan if req], allowed) if self.budget is not None else {}
+        # The cheapest way to fill every required slot already over budget: name the dearest slot
+        # as the one that could not be filled, instead of whichever came first.
+        if self.budget is not None and spent + sum(floor.values()) > self.budget + 1e-6:
+            return None, (max(floor, key=floor.__getitem__).value if floor else "budget")
         total_score = float(self.rank_score[anchor])
         accessory_done = False
         missing: list[Slot] = []
@@ -313,7 +313,7 @@ class Composer:
             if slot in (Slot.BAG, Slot.ACCESSORY) and accessory_done:
                 continue
             if self.budget is not None:
-                reserve = sum(self._floor([s for s, req in plan[position + 1 :] if req], allowed).values())
+                reserve = sum(floor.get(s, 0.0) for s, req in plan[position + 1 :] if req)
                 cap = self.budget - spent - reserve
             else:
                 cap = float("inf")
