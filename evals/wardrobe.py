@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from core.config import REPO_ROOT
-from evals.measure import latency_histogram
+from evals.measure import latency_histogram, percentile
 from graphs.rules import COLOURS
 from graphs.vocabulary import article_kind
 from tools.wardrobe.classify import (
@@ -77,10 +77,6 @@ def load_captions(path: Path = CAPTIONS) -> dict[str, tuple[str, str]]:
             record = json.loads(line)
             out[str(record["id"])] = (str(record["caption"]), str(record.get("lang", "en")))
     return out
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    return round(float(np.percentile(np.asarray(values), q)), 1) if values else 0.0
 
 
 def _article(ranked: Ranked, caption_probs: dict[str, float] | None) -> str | None:
@@ -288,11 +284,11 @@ def run(
         "segmentation": {"methods": dict(methods.most_common()), "rejected": rejected},
         "per_image_ms_histogram": latency_histogram(totals),
         "timing_ms": {
-            "per_image_p50": _percentile(totals, 50),
-            "per_image_p95": _percentile(totals, 95),
-            **{f"{name}_p50": _percentile(values, 50) for name, values in stages.items()},
-            "caption_p50": _percentile(caption_ms, 50),
-            "caption_p95": _percentile(caption_ms, 95),
+            "per_image_p50": percentile(totals, 50, digits=1),
+            "per_image_p95": percentile(totals, 95, digits=1),
+            **{f"{name}_p50": percentile(values, 50, digits=1) for name, values in stages.items()},
+            "caption_p50": percentile(caption_ms, 50, digits=1),
+            "caption_p95": percentile(caption_ms, 95, digits=1),
         },
         "seconds": {
             "images": round(image_seconds, 1),
