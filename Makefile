@@ -30,7 +30,7 @@ ifneq ($(IK_RESEARCH_DATA_DIR),)
 export IK_RESEARCH_DATA_DIR
 endif
 
-.PHONY: help run install install-dev test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
+.PHONY: help run install install-dev system-packages test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
 
 help:
 	@echo "make run            install and start the API on http://127.0.0.1:8000 (embedded stores)"
@@ -44,11 +44,22 @@ $(UV):
 	$(PYTHON) -m venv $(BOOTSTRAP)
 	$(BOOTSTRAP)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV)
+install: $(UV) system-packages
 	$(UV) sync --frozen --inexact --extra local-llm --python $(PYTHON)
 
-install-dev: $(UV)
+install-dev: $(UV) system-packages
 	$(UV) sync --frozen --extra dev --extra local-llm --python $(PYTHON)
+
+# Debian packages the app itself uses: a CJK font, so Chinese text on outfit boards is drawn
+# rather than shown as empty boxes. Installed only when missing, and only as root.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+system-packages:
+	@if [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei; \
+	  else echo "note: install fonts-wqy-microhei (apt) for Chinese text on outfit images"; fi; \
+	fi
 
 # The settings fail closed (production) unless told otherwise; this is the development command.
 # The embedded LLM (SmolLM2 through llama.cpp) starts as a child process; IK_LLM__PROVIDER=none

@@ -1,0 +1,1 @@
+"""Tests for the outfit board and the image prompt builder."""
