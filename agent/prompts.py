@@ -51,6 +51,35 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "What would you like me to remember? e.g. your height, weight, favourite colours or budget.",
         "你想让我记住什么？例如身高、体重、喜欢的颜色或预算。",
     ),
+    "tryon_ask_photo": (
+        "Send me a photo of yourself (just you, facing the camera, from the waist up or full length) and "
+        "I'll put it on you.",
+        "发一张你本人的照片（只有你自己，正对镜头，半身或全身），我来帮你试穿。",
+    ),
+    "tryon_ask_product": (
+        "Which product should I put on you? Find one first (e.g. “show me navy blazers”), then say "
+        "“try the first one on me” and send a photo of yourself.",
+        "要试穿哪一件商品？先找到它（比如“给我看看藏青色西装外套”），再说“试穿第一件”，并发一张你本人的照片。",
+    ),
+    "tryon_started": (
+        "Putting {garment} on your photo now; the picture will appear here in a few seconds.",
+        "正在把「{garment}」穿到你的照片上，几秒钟后图片会显示在这里。",
+    ),
+    "tryon_refused": ("I can't try that on: {reason}", "没法试穿：{reason}"),
+    "tryon_engine_note": (
+        "This preview warps the product photo onto your body without a generative model, so treat it as "
+        "a rough look at colour and length, not an exact fit.",
+        "这是把商品图按你的身形贴合的预览（未使用生成模型），可以参考颜色和长度，但不代表真实上身效果。",
+    ),
+    "image_board": (
+        "Here is the outfit laid out from its pieces' real photos: {pieces}.",
+        "这是用单品实拍图拼出的穿搭图：{pieces}。",
+    ),
+    "image_board_note": (
+        "No image-generation model is installed in this deployment, so this is a layout of the real "
+        "photos, not a picture of you wearing them.",
+        "当前部署没有安装图像生成模型，所以这是实拍图拼版，不是你穿上它们的效果图。",
+    ),
     "ask_image_description": (
         "What should the image show? Describe the outfit: pieces, colours, occasion.",
         "图片要画什么？描述一下这套穿搭：单品、颜色、场合。",

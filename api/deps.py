@@ -26,10 +26,13 @@ from core.config import Settings
 from storage.stores import Stores
 from tools.catalog.store import CatalogStore
 from tools.catalog.webhook import WebhookProcessor
+from tools.imagegen.service import ImageGenService
 from tools.profile.schemas import Role, UserRead
 from tools.profile.service import AccountService, NotFound, ProfileService
 from tools.recommend.service import RecommendService
 from tools.sizing.service import SizingService
+from tools.tryon.schemas import TryOnJobRead
+from tools.tryon.service import TryOnService
 from tools.uploads import UploadStore
 from tools.wardrobe.service import WardrobeService
 
@@ -94,6 +97,16 @@ def _wardrobe(connection: HTTPConnection) -> WardrobeService:
     return wardrobe
 
 
+def _tryon(connection: HTTPConnection) -> TryOnService:
+    tryon: TryOnService = connection.app.state.tryon
+    return tryon
+
+
+def _imagegen(connection: HTTPConnection) -> ImageGenService:
+    images: ImageGenService = connection.app.state.imagegen
+    return images
+
+
 def _uploads(connection: HTTPConnection) -> UploadStore:
     uploads: UploadStore = connection.app.state.uploads
     return uploads
@@ -123,6 +136,8 @@ RecommendDep = Annotated[RecommendService, Depends(_recommend)]
 EvalRunsDep = Annotated[EvalRuns, Depends(_eval_runs)]
 WardrobeDep = Annotated[WardrobeService, Depends(_wardrobe)]
 UploadsDep = Annotated[UploadStore, Depends(_uploads)]
+TryOnDep = Annotated[TryOnService, Depends(_tryon)]
+ImageGenDep = Annotated[ImageGenService, Depends(_imagegen)]
 BearerToken = Annotated[str | None, Depends(_bearer)]
 
 
@@ -210,4 +225,14 @@ async def _staff_session(session_id: SessionIdPath, staff: StaffUser, chat: Chat
 
 
 OwnSession = Annotated[SessionInfo, Depends(_own_session)]
+
+TryOnJobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
+
+
+def _own_tryon_job(job_id: TryOnJobIdPath, user: CurrentUser, tryon: TryOnDep) -> TryOnJobRead:
+    """The caller's own try-on job; anyone else's is a 404, checked before a stream starts."""
+    return tryon.get(user.id, job_id)
+
+
+OwnTryOnJob = Annotated[TryOnJobRead, Depends(_own_tryon_job)]
 StaffSession = Annotated[SessionInfo, Depends(_staff_session)]

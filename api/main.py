@@ -32,12 +32,14 @@ from api.routers import (
     chat,
     evals,
     health,
+    images,
     profiles,
     recommend,
     sizing,
     support,
     users,
 )
+from api.routers import tryon as tryon_routes
 from api.routers import wardrobe as wardrobe_routes
 from api.streaming import TurnRunner
 from api.tokens import TokenService
@@ -47,11 +49,13 @@ from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
 from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.catalog.webhook import WebhookProcessor
+from tools.imagegen.service import ImageGenService
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.recommend.runtime import open_recommender
 from tools.registry import ToolServices
 from tools.sizing.runtime import open_sizing
+from tools.tryon.runtime import open_tryon, open_worker
 from tools.wardrobe.runtime import open_wardrobe
 
 logger = logging.getLogger(__name__)
@@ -154,6 +158,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wardrobe, uploads = await run_in_threadpool(open_wardrobe, settings, stores)
             app.state.wardrobe = wardrobe
             app.state.uploads = uploads
+            tryon_service = await run_in_threadpool(open_tryon, settings, stores, catalog.catalog, wardrobe)
+            app.state.tryon = tryon_service
+            imagegen = ImageGenService(stores.objects, catalog.catalog, settings.catalog_dir, wardrobe)
+            app.state.imagegen = imagegen
+            if settings.tryon.worker_in_process:
+                worker = open_worker(settings, stores, tryon_service)
+                worker_stop = threading.Event()
+                worker_thread = threading.Thread(
+                    target=worker.run_until, args=(worker_stop,), name="tryon-worker", daemon=True
+                )
+                worker_thread.start()
+                stack.callback(worker_thread.join, 10.0)
+                stack.callback(worker_stop.set)
             eval_runs = EvalRuns(settings.resolve(Path("reports")))
             app.state.eval_runs = eval_runs
             stack.callback(eval_runs.stop)
@@ -165,6 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 recommend=recommender,
                 wardrobe=wardrobe,
                 uploads=uploads,
+                tryon=tryon_service,
+                imagegen=imagegen,
             )
             chat_service = await stack.enter_async_context(open_agent(settings, stores.db, services))
             app.state.chat = chat_service
@@ -215,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         recommend.router,
         wardrobe_routes.router,
         wardrobe_routes.uploads_router,
+        tryon_routes.router,
+        images.router,
         evals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -294,6 +294,33 @@ class WardrobeSettings(BaseModel):
         return self
 
 
+class TryOnSettings(BaseModel):
+    """Virtual try-on: which engine dresses the person, and how jobs are retried and kept."""
+
+    #: ``embedded``: the geometric CPU engine in the worker's process.
+    #: ``model_server``: a try-on server (``POST {model_server_url}/v1/tryon``), e.g. diffusion on a GPU.
+    engine: Literal["embedded", "model_server"] = "embedded"
+    model_server_url: str | None = None
+    model_server_timeout_s: Annotated[float, Field(gt=0, le=600)] = 120.0
+    #: Run a worker thread inside the API process (the embedded default); production runs
+    #: ``python -m tools.tryon worker`` pods instead and sets this to false.
+    worker_in_process: bool = True
+    #: Tries per job before it is marked failed (a crash mid-job counts as a try).
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    #: A queued or running job untouched this long is handed to a worker again (lost event, dead worker).
+    stale_after_s: Annotated[float, Field(ge=5, le=24 * 3600)] = 300.0
+    #: How long finished results stay in the cache (the object store keeps them).
+    result_cache_ttl_s: Annotated[float, Field(ge=1, le=7 * 24 * 3600)] = 3600.0
+    #: Person photos are scaled down to this long side before they are kept and dressed.
+    max_side: Annotated[int, Field(ge=256, le=4096)] = 1024
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> TryOnSettings:
+        if self.engine == "model_server" and not self.model_server_url:
+            raise ValueError("IK_TRYON__ENGINE=model_server needs IK_TRYON__MODEL_SERVER_URL")
+        return self
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -408,6 +435,7 @@ class Settings(BaseSettings):
     sizing: SizingSettings = SizingSettings()
     recommend: RecommendSettings = RecommendSettings()
     wardrobe: WardrobeSettings = WardrobeSettings()
+    tryon: TryOnSettings = TryOnSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""

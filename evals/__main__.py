@@ -99,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Kafka bootstrap servers, e.g. 127.0.0.1:59092 (default: in-process)",
     )
+    bench_tryon = suites.add_parser(
+        "bench-tryon", help="try-on job pipeline: overhead around the engine, queue time, submit time"
+    )
+    bench_tryon.add_argument("--jobs", type=_positive, default=20, help="jobs to time (one more warms up)")
+    bench_tryon.add_argument(
+        "--bootstrap",
+        default=None,
+        help="Kafka bootstrap servers, e.g. 127.0.0.1:59092 (default: in-process)",
+    )
     scenarios = suites.add_parser(
         "scenarios", help="whole conversations judged by the end state, k runs each: pass^1 and pass^k"
     )
@@ -184,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if all(status == "ok" for status in result["statuses"].values()) else 1
     if args.suite == "bench-events":
         _report("bench_events", events=args.events, bootstrap=args.bootstrap)
+        return 0
+    if args.suite == "bench-tryon":
+        _report("bench_tryon", jobs=args.jobs, bootstrap=args.bootstrap)
         return 0
     if args.suite == "scenarios":
         from evals.scenarios import CATALOG_LIMIT

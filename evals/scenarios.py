@@ -700,6 +700,7 @@ async def run_once(
     from tools.registry import ToolServices
     from tools.sizing.chartbook import ChartBook
     from tools.sizing.service import SizingService
+    from tools.tryon.runtime import open_tryon
     from tools.wardrobe.runtime import open_wardrobe
     from tools.wardrobe.schemas import ItemCreate
 
@@ -748,6 +749,7 @@ async def run_once(
             recommend=recommend,
             wardrobe=wardrobe,
             uploads=uploads,
+            tryon=open_tryon(settings, stores, catalog.catalog, wardrobe),
         )
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:

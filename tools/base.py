@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -49,6 +49,11 @@ class ToolContext:
     locale: Locale
     services: Any  # tools.registry.ToolServices; Any here to keep this module free of every service import
 
+    @property
+    def zh(self) -> bool:
+        """Whether facts and refusals are written in Chinese."""
+        return str(self.locale) == "zh"
+
 
 class ToolArgs(BaseModel):
     """Arguments refuse unknown fields, so a model's typo is reported instead of ignored."""
@@ -57,6 +62,32 @@ class ToolArgs(BaseModel):
 
 
 ArgsT = TypeVar("ArgsT", bound=ToolArgs)
+
+
+class Refusal(Exception):
+    """An input refused for a reason the person can act on; ``code`` is stable for clients and
+    one of the subclass's ``CODES``, ``message`` is for people."""
+
+    CODES: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in self.CODES:
+            raise ValueError(f"unknown {type(self).__name__} code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ServiceError(Exception):
+    """A request a service cannot meet; ``code`` decides the HTTP status, ``message`` is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class ToolError(Exception):

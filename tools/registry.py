@@ -8,12 +8,16 @@ from typing import Any
 from tools.base import Tool, ToolContext, ToolResult
 from tools.catalog.store import CatalogStore
 from tools.catalog.tools import CATALOG_TOOLS
+from tools.imagegen.service import ImageGenService
+from tools.imagegen.tools import IMAGEGEN_TOOLS
 from tools.profile.service import AccountService, ProfileService
 from tools.profile.tools import PROFILE_TOOLS
 from tools.recommend.service import RecommendService
 from tools.recommend.tools import RECOMMEND_TOOLS
 from tools.sizing.service import SizingService
 from tools.sizing.tools import SIZING_TOOLS
+from tools.tryon.service import TryOnService
+from tools.tryon.tools import TRYON_TOOLS
 from tools.uploads import UploadStore
 from tools.wardrobe.service import WardrobeService
 from tools.wardrobe.tools import WARDROBE_TOOLS
@@ -35,6 +39,10 @@ class ToolServices:
     wardrobe: WardrobeService | None = None
     #: Photos sent in the conversation, for tools that take an ``upload_id``.
     uploads: UploadStore | None = None
+    #: None where try-on is not set up; its tools then say so.
+    tryon: TryOnService | None = None
+    #: None where outfit images are not set up; its tool then says so.
+    imagegen: ImageGenService | None = None
 
 
 class ToolRegistry:
@@ -63,4 +71,14 @@ class ToolRegistry:
 
 
 def default_registry() -> ToolRegistry:
-    return ToolRegistry((*PROFILE_TOOLS, *CATALOG_TOOLS, *SIZING_TOOLS, *RECOMMEND_TOOLS, *WARDROBE_TOOLS))
+    return ToolRegistry(
+        (
+            *PROFILE_TOOLS,
+            *CATALOG_TOOLS,
+            *SIZING_TOOLS,
+            *RECOMMEND_TOOLS,
+            *WARDROBE_TOOLS,
+            *TRYON_TOOLS,
+            *IMAGEGEN_TOOLS,
+        )
+    )

@@ -50,8 +50,8 @@ class IntentChoice(BaseModel):
     intent: Intent
 
 
-def _answers(pending: Pending, slots: Slots) -> bool:
-    """Whether a message supplies what the pending question asked for."""
+def _answers(pending: Pending, slots: Slots, photos: bool = False) -> bool:
+    """Whether a message supplies what the pending question asked for (``photos``: it came with some)."""
     if "profile_change" in pending.missing:
         return bool(profile_changes(slots))
     found = {
@@ -64,7 +64,8 @@ def _answers(pending: Pending, slots: Slots) -> bool:
         "sizes": bool(slots.sizes),
         "occasion": bool(slots.occasion or slots.categories or slots.season or slots.weather or slots.styles),
         "categories": bool(slots.categories or slots.colours or slots.styles),
-        "product": bool(slots.references or slots.categories),
+        "product": bool(slots.references or slots.categories or slots.product_ids),
+        "photo": photos,
         "price_threshold": slots.price_threshold is not None or slots.budget is not None,
     }
     return any(found.get(name, False) for name in pending.missing)
@@ -104,11 +105,14 @@ def make_route(deps: AgentDeps) -> Any:
                 )
                 return {**update, "plan": [step.model_dump(mode="json")]}
         slots = extract_slots(text)
-        if not text.strip() and last_human_attachments(state):
-            # A garment photo with no words: adding it to the wardrobe is what the app does with one.
+        photos = bool(last_human_attachments(state))
+        answered = pending is not None and pending.kind == "slots" and _answers(pending, slots, photos)
+        if not text.strip() and photos and not answered:
+            # A garment photo with no words: adding it to the wardrobe is what the app does with one
+            # (unless the assistant had just asked for a photo, e.g. of the person for a try-on).
             step = Step(intent=Intent.wardrobe_add, confidence=1.0, text="", slots=slots)
             return {**update, "plan": [step.model_dump(mode="json")]}
-        if pending is not None and pending.kind == "slots" and _answers(pending, slots):
+        if pending is not None and answered:
             step = Step(
                 intent=pending.intent,
                 confidence=1.0,

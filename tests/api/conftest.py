@@ -13,6 +13,7 @@ from starlette.testclient import WebSocketTestSession
 
 from api.main import create_app
 from core.config import Settings
+from storage.sql.models import Product
 from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
 
 API = "/api/v1"
@@ -81,6 +82,26 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300},
     )
     yield from build_client(settings)
+
+
+#: Catalogue products with real photos (the shop loads the first 300 rows, which have none).
+RED_TEE = "1529"  # "Ferrari Tee", Tshirts
+BACKPACK = "1526"  # "Puma Big Cat Backpack Black", Backpacks
+
+
+def add_products_with_photos(shop: TestClient) -> None:
+    db = shop.app.state.stores.db  # type: ignore[attr-defined]
+    rows = [
+        (RED_TEE, "Ferrari Tee", "Topwear", "Tshirts"),
+        (BACKPACK, "Puma Big Cat Backpack", "Bags", "Backpacks"),
+    ]
+    with db.session() as session:
+        for product_id, name, sub_category, article_type in rows:
+            if session.get(Product, product_id) is None:
+                session.add(
+                    Product(id=product_id, source="test", name=name, sub_category=sub_category,
+                            article_type=article_type, image=f"thumbnails/{product_id}.jpg")
+                )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,9 @@ def test_every_tool_has_a_precise_openai_schema() -> None:
         "suggest_outfit_from_wardrobe",
         "log_wear",
         "wardrobe_insights",
+        "virtual_try_on",
+        "tryon_job_status",
+        "generate_outfit_image",
     ]
     for schema in registry.openai_schemas():
         function = schema["function"]

@@ -27,12 +27,8 @@ def _service(context: ToolContext) -> RecommendService:
     return service
 
 
-def _zh(context: ToolContext) -> bool:
-    return str(context.locale) == "zh"
-
-
 def outfit_facts(context: ToolContext, result: OutfitResult) -> list[str]:
-    zh = _zh(context)
+    zh = context.zh
     facts = [reason.zh if zh else reason.en for reason in result.relaxed]
     for number, outfit in enumerate(result.outfits, start=1):
         facts.append(outfit_line(number, outfit, zh))
@@ -203,7 +199,7 @@ def recommend_similar(context: ToolContext, args: RecommendSimilarArgs) -> ToolR
         result = service.similar(context.user_id, args.product_id, args.limit)
     except RecommendError as exc:
         return _failure(exc)
-    zh = _zh(context)
+    zh = context.zh
     facts = [
         (f"相似商品：{i.name}（编号 {i.product_id}，¥{plain_number(i.price)}）" if zh
          else f"similar: {i.name} (id {i.product_id}, ¥{plain_number(i.price)})")
@@ -258,7 +254,7 @@ def record_interaction(context: ToolContext, args: RecordInteractionArgs) -> Too
         recorded = service.record(context.user_id, args.product_id, InteractionKind(args.kind), args.occasion)
     except RecommendError as exc:
         return _failure(exc)
-    zh = _zh(context)
+    zh = context.zh
     said = {"like": ("已记下您喜欢", "noted that you like"), "unlike": ("已取消喜欢", "removed your like of"),
             "dislike": ("已记下您不喜欢", "noted that you do not like")}[args.kind]  # fmt: skip
     fact = f"{said[0]}编号 {args.product_id}" if zh else f"{said[1]} product {args.product_id}"

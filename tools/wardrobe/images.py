@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from tools.base import Refusal
+
 RGB = NDArray[np.uint8]
 Format = Literal["JPEG", "PNG", "WEBP"]
 ACCEPTED_FORMATS: tuple[Format, ...] = ("JPEG", "PNG", "WEBP")
@@ -44,8 +46,8 @@ DUPLICATE_DISTANCE = 8
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
-class ImageRejected(Exception):
-    """An upload the wardrobe cannot use; ``code`` is stable for clients, ``message`` is for people."""
+class ImageRejected(Refusal):
+    """An upload the wardrobe cannot use."""
 
     CODES = frozenset(
         {
@@ -59,16 +61,6 @@ class ImageRejected(Exception):
             "no_garment",
         }
     )
-
-    def __init__(self, code: str, message: str) -> None:
-        if code not in self.CODES:
-            raise ValueError(f"unknown rejection code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 @dataclass(frozen=True)
@@ -191,6 +183,13 @@ def encode_jpeg(rgb: RGB, quality: int = 90) -> bytes:
     """JPEG bytes with no metadata at all (no EXIF, so no GPS position)."""
     out = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def encode_png(rgb: RGB) -> bytes:
+    """Lossless PNG bytes: for pictures that are still to be processed (try-on inputs and results)."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(out, "PNG")
     return out.getvalue()
 
 

@@ -57,13 +57,9 @@ def _wardrobe(context: ToolContext) -> WardrobeService:
     return service
 
 
-def _zh(context: ToolContext) -> bool:
-    return str(context.locale) == "zh"
-
-
 def _failure(context: ToolContext, exc: WardrobeError | ImageRejected) -> ToolResult:
     message = exc.message
-    if _zh(context) and isinstance(exc, ImageRejected):
+    if context.zh and isinstance(exc, ImageRejected):
         message = _REJECTED_ZH.get(exc.code, message)
     details = exc.details if isinstance(exc, WardrobeError) else {}
     return ToolResult(ok=False, error=message, data={"code": exc.code, **details})
@@ -149,7 +145,7 @@ class AddWardrobeItemArgs(ToolArgs):
 
 def add_wardrobe_item(context: ToolContext, args: AddWardrobeItemArgs) -> ToolResult:
     service = _wardrobe(context)
-    zh = _zh(context)
+    zh = context.zh
     fields = ItemCreate(
         name=(args.name or args.caption or "item")[:120],
         category=args.category,
@@ -234,7 +230,7 @@ class ListWardrobeArgs(ToolArgs):
 
 def list_wardrobe(context: ToolContext, args: ListWardrobeArgs) -> ToolResult:
     service = _wardrobe(context)
-    zh = _zh(context)
+    zh = context.zh
     items = service.items(context.user_id, WardrobeFilter(**args.model_dump()))
     total = service.count(context.user_id)
     facts = [f"衣橱共 {total} 件" if zh else f"{total} items in the wardrobe"]
@@ -282,7 +278,7 @@ class TagWardrobeItemArgs(ToolArgs):
 
 def tag_wardrobe_item(context: ToolContext, args: TagWardrobeItemArgs) -> ToolResult:
     service = _wardrobe(context)
-    zh = _zh(context)
+    zh = context.zh
     try:
         item_id = _resolve_item(service.all_items(context.user_id), args.item_id)
         changes = args.model_dump(
@@ -341,7 +337,7 @@ def suggest_outfit_from_wardrobe(context: ToolContext, args: SuggestFromWardrobe
     recommend: RecommendService | None = getattr(context.services, "recommend", None)
     if recommend is None:
         raise ToolError("outfit suggestions are not available in this deployment")
-    zh = _zh(context)
+    zh = context.zh
     owned = wardrobe.owned_pieces(context.user_id)
     try:
         result = recommend.wardrobe_outfits(context.user_id, OutfitRequest(**args.model_dump()), owned)
@@ -409,7 +405,7 @@ class LogWearArgs(ToolArgs):
 
 def log_wear(context: ToolContext, args: LogWearArgs) -> ToolResult:
     service = _wardrobe(context)
-    zh = _zh(context)
+    zh = context.zh
     if not args.item_ids and not args.described:
         raise ToolError("name the items worn: item_ids, or described in the person's words")
     try:
@@ -468,7 +464,7 @@ class WardrobeInsightsArgs(ToolArgs):
 
 def wardrobe_insights(context: ToolContext, args: WardrobeInsightsArgs) -> ToolResult:
     service = _wardrobe(context)
-    zh = _zh(context)
+    zh = context.zh
     insights = service.insights(context.user_id, args.idle_months)
     facts = [
         f"衣橱共 {insights.items} 件，穿过的有 {insights.worn_items} 件"

@@ -53,7 +53,7 @@ def _chinese_names() -> dict[str, str]:
     return names
 
 
-def _shown(values: list[str], zh: bool) -> str:
+def shown_values(values: list[str], zh: bool) -> str:
     """Slot values in the reply's language; a value with no Chinese name stays as it is."""
     names = _chinese_names() if zh else {}
     return ("、" if zh else ", ").join(names.get(v, v) for v in values)
@@ -64,17 +64,17 @@ def describe_slots(slots: Slots, language: Language) -> str:
     zh = language == "zh"
     parts: list[str] = []
     if slots.colours:
-        parts.append(("颜色：" if zh else "colour: ") + _shown(slots.colours, zh))
+        parts.append(("颜色：" if zh else "colour: ") + shown_values(slots.colours, zh))
     if slots.avoided_colours:
-        parts.append(("不要：" if zh else "not: ") + _shown(slots.avoided_colours, zh))
+        parts.append(("不要：" if zh else "not: ") + shown_values(slots.avoided_colours, zh))
     if slots.categories:
-        parts.append(("品类：" if zh else "item: ") + _shown(slots.categories, zh))
+        parts.append(("品类：" if zh else "item: ") + shown_values(slots.categories, zh))
     if slots.occasion:
-        parts.append(("场合：" if zh else "occasion: ") + _shown([slots.occasion.value], zh))
+        parts.append(("场合：" if zh else "occasion: ") + shown_values([slots.occasion.value], zh))
     if slots.season:
-        parts.append(("季节：" if zh else "season: ") + _shown([slots.season.value], zh))
+        parts.append(("季节：" if zh else "season: ") + shown_values([slots.season.value], zh))
     if slots.weather:
-        parts.append(("天气：" if zh else "weather: ") + _shown([w.value for w in slots.weather], zh))
+        parts.append(("天气：" if zh else "weather: ") + shown_values([w.value for w in slots.weather], zh))
     if slots.styles:
         parts.append(("风格：" if zh else "style: ") + ", ".join(s.value for s in slots.styles))
     if slots.fit_preference:
