@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import threading
+import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from storage.objects.local import LocalObjectStore
 from storage.sql import Database
 from storage.sql.models import OutboxEvent, Product, TryOnJob
 from storage.sql.types import utcnow
+from tests.conftest import require_service
 from tools.catalog.service import CatalogService
 from tools.profile.service import AccountService
 from tools.tryon.engine import TryOnRejected, TryOnRequest, TryOnResult
@@ -382,3 +385,39 @@ def test_the_worker_loop_stops_when_told(tryon, bus):
     stop.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+@pytest.mark.integration
+def test_jobs_travel_through_a_real_kafka_broker(database, tmp_path, catalog, people, person_photo):
+    bootstrap = require_service("IK_TEST_KAFKA_BOOTSTRAP", "Kafka")
+    from storage.events.kafka import KafkaEventBus
+
+    bus = KafkaEventBus(bootstrap, topic_prefix=f"ik-test-{uuid.uuid4().hex[:8]}.", session_timeout_ms=6000)
+    service = TryOnService(
+        database, LocalObjectStore(tmp_path / "objects"), MemoryCache(), bus, catalog, None,  # type: ignore[arg-type]
+        CATALOG_DIR, check_person_for, engine_name="paint",
+    )  # fmt: skip
+    engine = PaintEngine()
+    worker = TryOnWorker(service, engine, bus, MemoryCache(), poll_timeout_s=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_until, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        ann, _ = people
+        photos = [person_photo, _jpeg(ASTRONAUT[:, ::-1]), _jpeg(ASTRONAUT[::2, ::2])]
+        jobs = [service.submit(ann, photo, GarmentRef(product_id=RED_TEE))[0] for photo in photos]
+        deadline = time.monotonic() + 60
+        while not all(service.get(ann, j.id).done for j in jobs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [service.get(ann, j.id).status for j in jobs] == ["succeeded"] * 3
+        # The same job's event again (an at-least-once redelivery): handled, nothing recomputed.
+        bus.publish(Topic.TRYON_TASK_QUEUE, _requested(jobs[0].id))
+        time.sleep(2.0)
+        assert engine.calls == 3
+        results = [k for k in _objects(service) if k.endswith("result.jpg")]
+        assert sorted(results) == sorted(f"tryon/{ann}/{j.id}/result.jpg" for j in jobs)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        bus.close()
+        bus.delete_topics()
