@@ -48,7 +48,7 @@ install: $(UV) system-packages
 	$(UV) sync --frozen --inexact --extra local-llm --python $(PYTHON)
 
 install-dev: $(UV) system-packages
-	$(UV) sync --frozen --extra dev --extra local-llm --python $(PYTHON)
+	$(UV) sync --frozen --extra dev --extra local-llm --extra diffusion --python $(PYTHON)
 
 # Debian packages the app itself uses: a CJK font, so Chinese text on outfit boards is drawn
 # rather than shown as empty boxes. Installed only when missing, and only as root.
