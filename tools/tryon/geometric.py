@@ -858,10 +858,12 @@ class GeometricEngine:
             parts[win][a > 0.5] = 2
         # Over the shoulders the torso lies on top, so a sleeve starts at the shoulder seam
         # instead of showing its cap's edge across the shoulder.
-        top = max(0, min(pose.height, round(fit.pit_y - pose.shoulder_span * 0.15)))
-        ta = torso_alpha[:top, :, None]
-        rgb[:top] = torso_rgb[:top] * ta + rgb[:top] * (1 - ta)
-        parts[:top][torso_alpha[:top] > 0.5] = 1
+        ramp = np.clip(
+            (fit.pit_y - np.arange(pose.height, dtype=np.float32)) / (pose.shoulder_span * 0.3), 0, 1
+        )
+        ta = (torso_alpha * ramp[:, None])[..., None]
+        rgb = torso_rgb * ta + rgb * (1 - ta)
+        parts[ta[..., 0] > 0.5] = 1
         return (
             np.clip(rgb, 0, 255).astype(np.uint8),
             np.asarray(alpha, dtype=np.float32),
