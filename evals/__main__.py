@@ -123,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     scenarios.add_argument(
         "--limit", type=_positive, default=None, help="catalogue products to load (default 2000)"
     )
+    tryon = suites.add_parser(
+        "tryon", help="the CPU try-on engine on the VITON-HD sample: preservation, placement, colour, speed"
+    )
+    tryon.add_argument(
+        "--limit", type=_positive, default=None, help="only the first N demo pairs (no 72-image timing)"
+    )
+    tryon.add_argument("--out", type=Path, default=None, help="write a contact sheet PNG into this folder")
     wardrobe = suites.add_parser(
         "wardrobe", help="photo tagging on the catalogue thumbnails: colour, category (CV), pattern, speed"
     )
@@ -208,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
             limit=args.limit or CATALOG_LIMIT,
             user=args.user,
         )
+        return 0
+    if args.suite == "tryon":
+        from core.training import TrainingPaths
+
+        _report("tryon", data_dir=TrainingPaths().research_data_dir, limit=args.limit, out_dir=args.out)
         return 0
     if args.suite == "wardrobe":
         _report("wardrobe", limit=args.limit, captions_path=args.captions)

@@ -57,8 +57,9 @@ TARGET_PASS_K = 0.80
 #: Capabilities the agent has no tool for yet, so no scenario covers them.
 NOT_COVERED = (
     "wardrobe photos (the wardrobe suite measures tagging; tasks add items by description)",
-    "virtual try-on",
-    "image generation",
+    "virtual try-on with a photo (tasks send no photos; `evals tryon` measures the engine and "
+    "tests/agent/test_media_chat.py the chat flow)",
+    "generated images (no text-to-image weights here; outfit boards are covered)",
     "voice",
     "human support replying after a handoff",
     "price alerts firing on a later price drop",
@@ -77,6 +78,7 @@ _NAMED_CHECKS = (
     "handoff",
     "no_handoff",
     "no_other_user_data",
+    "outfit_board_made",
 )
 _EXPECT_KEYS = {
     "profile",
@@ -355,6 +357,8 @@ class Transcript:
     #: Stored SKU prices and sizes of every product shown or named in the run.
     prices: dict[str, list[float]] = field(default_factory=dict)
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Every image card shown, with whether its picture is in the object store afterwards.
+    images: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def all_replies(self) -> list[str]:
@@ -578,6 +582,14 @@ def _no_other_user_data(t: Transcript) -> list[str]:
     return [f"another person's data in a reply: {leaked}"] if leaked else []
 
 
+def _outfit_board_made(t: Transcript) -> list[str]:
+    if not t.images:
+        return ["no outfit image was shown"]
+    problems = [f"image {i['id']} is not stored" for i in t.images if not i["stored"]]
+    problems += [f"image {i['id']} claims to be generated" for i in t.images if i["generative"]]
+    return problems
+
+
 _NAMED = {
     "no_invented_prices": _no_invented_prices,
     "cards_shown": _cards_shown,
@@ -588,6 +600,7 @@ _NAMED = {
     "handoff": _handoff,
     "no_handoff": _no_handoff,
     "no_other_user_data": _no_other_user_data,
+    "outfit_board_made": _outfit_board_made,
 }
 assert set(_NAMED) == set(_NAMED_CHECKS)
 
@@ -694,6 +707,7 @@ async def run_once(
     from agent.runtime import open_agent
     from storage.stores import build_stores
     from tools.catalog.runtime import open_catalog
+    from tools.imagegen.service import ImageGenError, ImageGenService
     from tools.profile.schemas import ProfileUpdate
     from tools.profile.service import AccountService, ProfileService
     from tools.recommend.runtime import open_recommender
@@ -750,6 +764,7 @@ async def run_once(
             wardrobe=wardrobe,
             uploads=uploads,
             tryon=open_tryon(settings, stores, catalog.catalog, wardrobe),
+            imagegen=ImageGenService(stores.objects, catalog.catalog, settings.catalog_dir, wardrobe),
         )
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
@@ -797,6 +812,15 @@ async def run_once(
                 last = "\n".join(said)
         _read_state(t, user.id, profiles, catalog, sizing, names)
         t.wardrobe = [i.model_dump(mode="json") for i in wardrobe.items(user.id)]
+        assert services.imagegen is not None
+        for card in (c for c in t.cards if c.get("kind") == "image"):
+            try:
+                stored = bool(services.imagegen.read(user.id, str(card["id"])))
+            except ImageGenError:
+                stored = False
+            t.images.append(
+                {"id": card["id"], "stored": stored, "generative": card["data"].get("generative")}
+            )
         calendar = wardrobe.calendar(user.id, wardrobe.today() - timedelta(days=400), wardrobe.today())
         by_id = {i["id"]: i["name"] for i in t.wardrobe}
         for day in calendar:

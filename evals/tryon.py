@@ -277,3 +277,27 @@ def run(
         "fid": {"value": None, "reason": NOT_MEASURED + "; and 6 pairs are far too few for FID"},
         "kid": {"value": None, "reason": NOT_MEASURED + "; and 6 pairs are far too few for KID"},
     }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"{result['engine']} on {result['dataset']}"]
+    lines.append(
+        f"{'pair':24s} {'preserve SSIM':>13s} {'place IoU':>9s} {'dE00':>6s} {'whole SSIM':>10s} {'s':>6s}"
+    )
+    for r in result["pairs"]:
+        lines.append(
+            f"{r['person'] + ' + ' + r['cloth']:24s} {r['preservation_ssim']:13.3f} "
+            f"{r['placement_iou']:9.3f} {r['colour_delta_e']:6.2f} "
+            f"{r['whole_image_ssim_vs_original']:10.3f} {r['seconds']:6.2f}"
+        )
+    seconds = result["seconds_per_image"]
+    lines.append(
+        f"mean: preservation SSIM {result['preservation_ssim']['mean']}, placement IoU "
+        f"{result['placement_iou']['mean']}, dE00 {result['colour_delta_e']['mean']} (unchanged "
+        f"{result['colour_delta_e']['mean_if_unchanged']}); {seconds['n']} images at {seconds['size']}: "
+        f"p50 {seconds['p50']} s, p95 {seconds['p95']} s"
+    )
+    checks = result["person_checks"]
+    lines.append(f"person checks: {checks}")
+    lines.append("LPIPS / FID / KID: not measured (no pretrained networks can be fetched here)")
+    return "\n".join(lines)
