@@ -133,7 +133,7 @@ async def _wardrobe_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.message, instance=request.url.path, code=exc.code, **exc.details)
 
 
-_TRYON_STATUS = {"not_found": 404, "not_cancellable": 409, "not_ready": 409}
+_TRYON_STATUS = {"not_found": 404, "not_cancellable": 409, "not_ready": 409, "unavailable": 503}
 
 
 async def _tryon_rejected(request: Request, exc: Exception) -> JSONResponse:

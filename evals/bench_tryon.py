@@ -86,7 +86,7 @@ def run(*, jobs: int = 20, bootstrap: str | None = None, timeout_s: float = 60.0
             cache,
             bus,
             CatalogService(db, CatalogSettings()),
-            None,  # type: ignore[arg-type]  # garments are catalogue products
+            None,  # garments are catalogue products
             CATALOG_DIR,
             check_person_for,
             engine_name="geometric-cpu",

@@ -37,6 +37,7 @@ from typing import Any, cast
 import numpy as np
 from PIL import Image
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.cache.base import Cache
@@ -118,7 +119,7 @@ class TryOnService:
         cache: Cache,
         bus: EventBus,
         catalog: CatalogService,
-        wardrobe: WardrobeService,
+        wardrobe: WardrobeService | None,
         catalog_dir: Path,
         person_check: PersonCheck,
         *,
@@ -168,6 +169,8 @@ class TryOnService:
                 )
             return Garment(ref, product.name, kind, path.read_bytes(), None)
         assert ref.wardrobe_item_id is not None  # GarmentRef holds exactly one
+        if self.wardrobe is None:
+            raise TryOnError("unavailable", "The wardrobe is not available in this deployment.")
         try:
             item = self.wardrobe.get(user_id, ref.wardrobe_item_id)
         except WardrobeError as exc:
@@ -220,12 +223,14 @@ class TryOnService:
             self.objects.put(keys["mask"], garment.mask_png, "image/png")
         try:
             with self.db.session() as session:
-                row = session.get(TryOnJob, job_id)
+                row = session.get(TryOnJob, job_id, with_for_update=True)
+                if row is not None and row.status not in ("failed", "cancelled"):
+                    # The same request, sent again meanwhile, was queued first; its inputs are the
+                    # ones just written (same keys, same bytes).
+                    return _read(row), False
                 if row is None:
                     row = TryOnJob(id=job_id, user_id=user_id)
                     session.add(row)
-                elif row.result_key is not None:
-                    self.objects.delete(row.result_key)
                 row.garment = {**ref.model_dump(exclude_none=True), "name": garment.name}
                 row.kind = garment.kind
                 row.engine = self.engine_name
@@ -235,6 +240,13 @@ class TryOnService:
                 session.flush()
                 _queue(session, job_id)
                 read = _read(row)
+        except IntegrityError:
+            # Both inserted at once and the other committed first: the same case as above.
+            with self.db.session() as session:
+                row = session.get(TryOnJob, job_id)
+                if row is None:
+                    raise
+                return _read(row), False
         except Exception:
             for key in keys.values():
                 self.objects.delete(key)

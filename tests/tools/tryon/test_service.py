@@ -130,7 +130,7 @@ def tryon(database: Database, tmp_path: Path, catalog: CatalogService, bus: Memo
         MemoryCache(),
         bus,
         catalog,
-        wardrobe,  # type: ignore[arg-type]
+        wardrobe,
         CATALOG_DIR,
         check_person_for,
         engine_name="paint",
@@ -394,7 +394,7 @@ def test_jobs_travel_through_a_real_kafka_broker(database, tmp_path, catalog, pe
 
     bus = KafkaEventBus(bootstrap, topic_prefix=f"ik-test-{uuid.uuid4().hex[:8]}.", session_timeout_ms=6000)
     service = TryOnService(
-        database, LocalObjectStore(tmp_path / "objects"), MemoryCache(), bus, catalog, None,  # type: ignore[arg-type]
+        database, LocalObjectStore(tmp_path / "objects"), MemoryCache(), bus, catalog, None,
         CATALOG_DIR, check_person_for, engine_name="paint",
     )  # fmt: skip
     engine = PaintEngine()
@@ -421,3 +421,31 @@ def test_jobs_travel_through_a_real_kafka_broker(database, tmp_path, catalog, pe
         thread.join(timeout=10)
         bus.close()
         bus.delete_topics()
+
+
+def test_the_same_request_racing_itself_is_one_job_with_its_inputs_kept(
+    tryon, people, person_photo, database
+):
+    ann, _ = people
+    check = tryon.person_check
+    raced: list[bool] = []
+
+    def other_request_wins(rgb: np.ndarray, kind: str) -> None:
+        check(rgb, kind)  # type: ignore[arg-type]
+        if not raced:  # while this request is being checked, the same one arrives and is queued
+            raced.append(True)
+            tryon.submit(ann, person_photo, GarmentRef(product_id=RED_TEE))
+
+    tryon.person_check = other_request_wins
+    job, created = tryon.submit(ann, person_photo, GarmentRef(product_id=RED_TEE))
+    assert not created
+    assert job.status == "queued"
+    assert _tryon_events(database) == 1
+    assert _objects(tryon) == [f"tryon/{ann}/{job.id}/garment.img", f"tryon/{ann}/{job.id}/person.jpg"]
+
+
+def test_a_wardrobe_garment_without_a_wardrobe_is_unavailable(tryon, people, person_photo):
+    ann, _ = people
+    with pytest.raises(TryOnError) as refused:
+        tryon.submit(ann, person_photo, GarmentRef(wardrobe_item_id="0" * 36))
+    assert refused.value.code == "unavailable"
