@@ -431,7 +431,7 @@ def test_the_same_request_racing_itself_is_one_job_with_its_inputs_kept(
     raced: list[bool] = []
 
     def other_request_wins(rgb: np.ndarray, kind: str) -> None:
-        check(rgb, kind)  # type: ignore[arg-type]
+        check(rgb, kind)
         if not raced:  # while this request is being checked, the same one arrives and is queued
             raced.append(True)
             tryon.submit(ann, person_photo, GarmentRef(product_id=RED_TEE))
