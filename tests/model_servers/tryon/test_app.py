@@ -3,7 +3,6 @@ errors worth retrying), a down server as an error the worker retries, and reques
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,12 +11,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from skimage import data as skdata
 
 from model_servers.tryon.app import create_app
 from model_servers.tryon.serving import TryOnServing
+from tests.model_servers.serving import free_port, live_server
 from tools.tryon.engine import TryOnRejected, TryOnRequest, TryOnResult
 from tools.tryon.geometric import GeometricEngine
 from tools.tryon.remote import HttpTryOnEngine
@@ -28,28 +27,10 @@ COFFEE: np.ndarray = skdata.coffee()  # type: ignore[no-untyped-call]
 TEE = Path(__file__).resolve().parents[3] / "data" / "catalog" / "thumbnails" / "1529.jpg"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def tryon_server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(GeometricEngine()), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    with live_server(create_app(GeometricEngine())) as url:
+        yield url
 
 
 def _request(person: np.ndarray) -> TryOnRequest:
@@ -78,7 +59,7 @@ def test_a_refusal_comes_back_as_a_refusal(tryon_server: str) -> None:
 
 def test_a_down_server_is_an_error_worth_retrying() -> None:
     with pytest.raises(httpx.TransportError):
-        HttpTryOnEngine(f"http://127.0.0.1:{_free_port()}", timeout_s=2).run(_request(ASTRONAUT))
+        HttpTryOnEngine(f"http://127.0.0.1:{free_port()}", timeout_s=2).run(_request(ASTRONAUT))
 
 
 def test_bad_uploads_get_the_apis_codes() -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from model_servers.vision.app import create_app
 from tests.conftest import make_settings
+from tests.model_servers.serving import free_port, live_server
 from tools.wardrobe.images import ImageRejected, load_image
 from tools.wardrobe.runtime import build_segmenter
 from tools.wardrobe.segment import ClassicalSegmenter, FallbackSegmenter, HttpSegmenter
@@ -28,26 +25,8 @@ def _rgb(item_id: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def vision_server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ClassicalSegmenter(), "grabcut"), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    with live_server(create_app(ClassicalSegmenter(), "grabcut")) as url:
+        yield url
 
 
 def test_the_http_segmenter_gets_the_servers_mask(vision_server: str) -> None:
@@ -70,7 +49,7 @@ def test_no_garment_on_the_server_is_a_refusal_not_an_error(vision_server: str) 
 def test_a_down_server_falls_back_to_the_embedded_segmenter() -> None:
     rgb = _rgb(1592)
     fallback = FallbackSegmenter(
-        HttpSegmenter(f"http://127.0.0.1:{_free_port()}", timeout_s=2), ClassicalSegmenter()
+        HttpSegmenter(f"http://127.0.0.1:{free_port()}", timeout_s=2), ClassicalSegmenter()
     )
     assert fallback.segment(rgb).method == "grabcut"
 
