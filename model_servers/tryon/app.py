@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from model_servers.tryon.router import add_exception_handlers, router
+from model_servers.errors import add_refusal_handlers
+from model_servers.tryon.router import router
 from model_servers.tryon.serving import TryOnServing
 from tools.tryon.engine import TryOnEngine
 
@@ -24,5 +25,5 @@ def create_app(
     app = FastAPI(title="Innovation-kun try-on server", version="0.1.0")
     app.state.serving = TryOnServing(engine, max_batch=max_batch, max_wait_ms=max_wait_ms)
     app.include_router(router)
-    add_exception_handlers(app)
+    add_refusal_handlers(app)
     return app

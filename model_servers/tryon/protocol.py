@@ -20,11 +20,6 @@ TIMINGS_HEADER = "X-TryOn-Timings"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-class ErrorBody(BaseModel):
-    code: str
-    detail: str
-
-
 class Health(BaseModel):
     status: str
     engine: str

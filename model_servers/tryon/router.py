@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from model_servers.tryon.protocol import (
     ENGINE_HEADER,
@@ -18,11 +18,10 @@ from model_servers.tryon.protocol import (
     Health,
 )
 from model_servers.tryon.serving import TryOnServing
-from tools.tryon.engine import GarmentKind, TryOnRejected
-from tools.wardrobe.images import ImageRejected, encode_png
+from tools.tryon.engine import GarmentKind
+from tools.wardrobe.images import encode_png
 
 router = APIRouter()
-_STATUS = {"too_large": 413, "unsupported_format": 415, "not_an_image": 415}
 
 
 def _serving(request: Request) -> TryOnServing:
@@ -76,14 +75,3 @@ async def tryon(
         media_type="image/png",
         headers={ENGINE_HEADER: result.engine, TIMINGS_HEADER: json.dumps(result.timings_ms)},
     )
-
-
-async def _rejected(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ImageRejected | TryOnRejected)
-    body = ErrorBody(code=exc.code, detail=exc.message)
-    return JSONResponse(body.model_dump(), status_code=_STATUS.get(exc.code, 422))
-
-
-def add_exception_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ImageRejected, _rejected)
-    app.add_exception_handler(TryOnRejected, _rejected)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from model_servers.vision.router import add_exception_handlers, router
+from model_servers.errors import add_refusal_handlers
+from model_servers.vision.router import router
 from model_servers.vision.serving import VisionServing
 from tools.wardrobe.segment import Segmenter, default_segmenter
 
@@ -18,5 +19,5 @@ def create_app(segmenter: Segmenter | None = None, name: str = "embedded") -> Fa
     app = FastAPI(title="Innovation-kun vision server", version="0.1.0")
     app.state.serving = VisionServing(segmenter or default_segmenter(), name)
     app.include_router(router)
-    add_exception_handlers(app)
+    add_refusal_handlers(app)
     return app

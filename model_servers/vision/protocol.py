@@ -18,11 +18,6 @@ METHOD_HEADER = "X-Segment-Method"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
-class ErrorBody(BaseModel):
-    code: str
-    detail: str
-
-
 class Health(BaseModel):
     status: str
     segmenter: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from model_servers.vision.protocol import (
     MAX_UPLOAD_BYTES,
@@ -17,10 +17,8 @@ from model_servers.vision.protocol import (
     Health,
 )
 from model_servers.vision.serving import VisionServing
-from tools.wardrobe.images import ImageRejected
 
 router = APIRouter()
-_STATUS = {"too_large": 413, "unsupported_format": 415, "not_an_image": 415}
 
 
 def _serving(request: Request) -> VisionServing:
@@ -47,13 +45,3 @@ async def segment(request: Request, image: Annotated[UploadFile, File()]) -> Res
         media_type="image/png",
         headers={PERSON_HEADER: "1" if result.person else "0", METHOD_HEADER: result.method},
     )
-
-
-async def _rejected(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ImageRejected)
-    body = ErrorBody(code=exc.code, detail=exc.message)
-    return JSONResponse(body.model_dump(), status_code=_STATUS.get(exc.code, 422))
-
-
-def add_exception_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ImageRejected, _rejected)
