@@ -9,12 +9,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from model_servers.errors import ErrorBody
 from model_servers.tryon.protocol import (
     ENGINE_HEADER,
     MAX_UPLOAD_BYTES,
     TIMINGS_HEADER,
     TRYON_PATH,
-    ErrorBody,
     Health,
 )
 from model_servers.tryon.serving import TryOnServing

@@ -8,12 +8,12 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from model_servers.errors import ErrorBody
 from model_servers.vision.protocol import (
     MAX_UPLOAD_BYTES,
     METHOD_HEADER,
     PERSON_HEADER,
     SEGMENT_PATH,
-    ErrorBody,
     Health,
 )
 from model_servers.vision.serving import VisionServing
