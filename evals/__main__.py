@@ -108,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Kafka bootstrap servers, e.g. 127.0.0.1:59092 (default: in-process)",
     )
+    from evals import bench_tryon_gpu
+
+    bench_tryon_gpu.add_arguments(
+        suites.add_parser(
+            "bench-tryon-gpu",
+            help="the diffusion try-on engine with full-size random weights: latency, throughput, GPU memory",
+        )
+    )
     scenarios = suites.add_parser(
         "scenarios", help="whole conversations judged by the end state, k runs each: pass^1 and pass^k"
     )
@@ -203,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.suite == "bench-tryon":
         _report("bench_tryon", jobs=args.jobs, bootstrap=args.bootstrap)
+        return 0
+    if args.suite == "bench-tryon-gpu":
+        _report("bench_tryon_gpu", **bench_tryon_gpu.options(args))
         return 0
     if args.suite == "scenarios":
         from evals.scenarios import CATALOG_LIMIT

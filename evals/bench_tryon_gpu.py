@@ -13,7 +13,6 @@ Without a CUDA device it reports ``skipped`` rather than CPU figures dressed up 
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -133,7 +132,7 @@ def run(
                 "peak_memory_mib": (round(torch.cuda.max_memory_allocated() / 2**20, 1) if on_cuda else None),
             }
         )
-    return {**base, "repeats": repeats, "batches": figures, "python": platform.python_version()}
+    return {**base, "repeats": repeats, "batches": figures}
 
 
 def table(result: dict[str, Any]) -> str:

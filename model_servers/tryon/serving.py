@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from model_servers.tryon.protocol import MAX_UPLOAD_BYTES
-from tools.tryon.engine import GarmentKind, Mask, TryOnEngine, TryOnRequest, TryOnResult
+from tools.tryon.engine import GarmentKind, Mask, TryOnEngine, TryOnRejected, TryOnRequest, TryOnResult
 from tools.wardrobe.images import ImageLimits, load_image
 
 
@@ -117,6 +117,13 @@ class TryOnServing:
                 assert isinstance(self.engine, BatchEngine)
                 try:
                     results = self.engine.run_batch([p.request for p in batch])
+                except TryOnRejected as exc:
+                    if len(batch) == 1:
+                        batch[0].future.set_exception(exc)
+                    else:
+                        # One person the engine cannot dress must not fail the others: run each alone.
+                        for p in batch:
+                            self._run_alone(p)
                 except BaseException as exc:
                     for p in batch:
                         p.future.set_exception(exc)
@@ -125,3 +132,9 @@ class TryOnServing:
                         p.future.set_result(result)
             finally:
                 self._engine_lock.release()
+
+    def _run_alone(self, pending: _Pending) -> None:
+        try:
+            pending.future.set_result(self.engine.run(pending.request))
+        except BaseException as exc:
+            pending.future.set_exception(exc)

@@ -76,6 +76,10 @@ def test_bad_uploads_get_the_apis_codes() -> None:
     assert response.status_code == 422
 
 
+#: The seed of a request the marking engine refuses.
+REFUSED = 99
+
+
 class MarkingBatchEngine:
     """Stamps each picture with its request's seed, so a mixed-up batch would show."""
 
@@ -89,6 +93,8 @@ class MarkingBatchEngine:
 
     def run_batch(self, requests: list[TryOnRequest]) -> list[TryOnResult]:
         self.calls += 1
+        if any(r.seed == REFUSED for r in requests):
+            raise TryOnRejected("no_person", "No person in one of the photos.")
         time.sleep(0.05)  # a GPU step: requests arriving meanwhile queue up for the next batch
         return [
             TryOnResult(image=np.full((4, 4, 3), r.seed, dtype=np.uint8), engine=self.name) for r in requests
@@ -118,3 +124,22 @@ def test_requests_arriving_together_are_served_in_batches() -> None:
 def test_an_engine_without_batches_is_served_one_at_a_time() -> None:
     serving = TryOnServing(GeometricEngine(), max_batch=8)
     assert serving.max_batch == 1
+
+
+def test_one_refused_request_does_not_fail_the_rest_of_its_batch() -> None:
+    serving = TryOnServing(MarkingBatchEngine(), max_batch=4, max_wait_ms=50)
+    outcomes: dict[int, object] = {}
+
+    def ask(seed: int) -> None:
+        request = TryOnRequest(person=ASTRONAUT, garment=ASTRONAUT, kind="upper", seed=seed)
+        try:
+            outcomes[seed] = int(serving.run(request).image[0, 0, 0])
+        except TryOnRejected as exc:
+            outcomes[seed] = exc.code
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in (1, 2, REFUSED, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert outcomes == {1: 1, 2: 2, 3: 3, REFUSED: "no_person"}

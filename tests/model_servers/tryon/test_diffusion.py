@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data as skdata
@@ -21,14 +24,19 @@ from model_servers.tryon import __main__ as cli
 from model_servers.tryon.app import create_app
 from model_servers.tryon.diffusion import DiffusionTryOnEngine
 from model_servers.tryon.protocol import ENGINE_HEADER, TIMINGS_HEADER, TRYON_PATH
-from tools.tryon.engine import TryOnEngine, TryOnRequest, TryOnResult
+from tools.tryon.engine import RGB, TryOnEngine, TryOnRequest, TryOnResult
 from tools.wardrobe.images import encode_png, load_image
+
+
+def _resize(rgb: RGB, width: int, height: int) -> RGB:
+    return np.asarray(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
 
 ASTRONAUT: np.ndarray = skdata.astronaut()  # type: ignore[no-untyped-call]
 TEE = Path(__file__).resolve().parents[3] / "data" / "catalog" / "thumbnails" / "1529.jpg"
 #: A person photo whose aspect differs from the model's 64×48, so the letterbox is exercised.
-PERSON = cv2.resize(ASTRONAUT, (40, 56), interpolation=cv2.INTER_AREA)
-GARMENT = cv2.resize(load_image(TEE.read_bytes()).rgb, (36, 48), interpolation=cv2.INTER_AREA)
+PERSON = _resize(ASTRONAUT, 40, 56)
+GARMENT = _resize(load_image(TEE.read_bytes()).rgb, 36, 48)
 AGNOSTIC = np.zeros(PERSON.shape[:2], dtype=bool)
 AGNOSTIC[24:52, 6:34] = True
 
@@ -37,9 +45,24 @@ def _request(seed: int, person: np.ndarray = PERSON, agnostic: np.ndarray | None
     return TryOnRequest(person=person, garment=GARMENT, kind="upper", agnostic=agnostic, seed=seed)
 
 
+def _mask_png(mask: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8) * 255, "L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny convolutions on a shared machine: more threads only wait for each other (7× slower
+    with two here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def engine() -> DiffusionTryOnEngine:
-    torch.set_num_threads(2)
     return DiffusionTryOnEngine.random("tiny", seed=0, height=64, width=48, num_inference_steps=2)
 
 
@@ -94,12 +117,33 @@ def test_the_unet_denoises_a_nine_channel_latent_twice_as_wide(engine: Diffusion
     # Guidance doubles the batch; the latent is 64×48 / 2 (tiny VAE), the garment beside the person.
     assert engine.guidance_scale > 1
     assert engine.last_unet_input_shape == (2, 9, 32, 48)
-    masked, garment, mask = torch.ones(1, 4, 32, 24), torch.full((1, 4, 32, 24), 2.0), torch.ones(1, 1, 32, 24)
+    masked, garment, mask = (
+        torch.ones(1, 4, 32, 24),
+        torch.full((1, 4, 32, 24), 2.0),
+        torch.ones(1, 1, 32, 24),
+    )
     image, wide_mask = engine.concat_conditioning(masked, garment, mask)
-    assert image.shape == (1, 4, 32, 48) and wide_mask.shape == (1, 1, 32, 48)
-    assert torch.equal(image[..., 24:], garment) and not wide_mask[..., 24:].any()
+    assert image.shape == (1, 4, 32, 48)
+    assert wide_mask.shape == (1, 1, 32, 48)
+    assert torch.equal(image[..., 24:], garment)
+    assert not wide_mask[..., 24:].any()
     dropped, _ = engine.concat_conditioning(masked, garment, mask, drop_garment=True)
-    assert not dropped[..., 24:].any() and torch.equal(dropped[..., :24], masked)
+    assert not dropped[..., 24:].any()
+    assert torch.equal(dropped[..., :24], masked)
+
+
+def test_the_full_size_is_sd15_inpainting() -> None:
+    # On the meta device: the architecture without the 3.4 GB of weights.
+    from model_servers.tryon.diffusion import _unet_config, _vae_config
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel(**_unet_config("full"))
+        vae = AutoencoderKL(**_vae_config("full"))
+        out = unet(torch.empty(1, 9, 128, 192), 10, encoder_hidden_states=torch.empty(1, 1, 768)).sample
+    assert round(sum(p.numel() for p in unet.parameters()) / 1e6, 1) == 859.5
+    assert round(sum(p.numel() for p in vae.parameters()) / 1e6, 1) == 83.7
+    # 1024×768 pixels: a 128×96 latent, twice as wide with the garment beside the person.
+    assert out.shape == (1, 4, 128, 192)
 
 
 def test_save_and_from_folder_round_trip(
@@ -122,23 +166,29 @@ def test_the_resolution_must_suit_the_model() -> None:
 
 
 def test_without_a_mask_the_engine_finds_the_region_itself(engine: DiffusionTryOnEngine) -> None:
-    person = cv2.resize(ASTRONAUT, (256, 256), interpolation=cv2.INTER_AREA)
+    person = _resize(ASTRONAUT, 256, 256)
     result = engine.run(_request(4, person=person, agnostic=None))
-    assert result.garment_region is not None and result.garment_region.any()
+    assert result.garment_region is not None
+    assert result.garment_region.any()
     assert result.image.shape == person.shape
     assert np.array_equal(result.image[~result.garment_region], person[~result.garment_region])
 
 
 def test_the_server_batches_through_the_diffusion_engine(engine: DiffusionTryOnEngine) -> None:
+    # The server refuses photos under 64 pixels a side.
+    person = _resize(ASTRONAUT, 72, 96)
+    garment = _resize(GARMENT, 72, 96)
+    agnostic = np.zeros(person.shape[:2], dtype=bool)
+    agnostic[40:90, 12:60] = True
     app = create_app(engine, max_batch=4, max_wait_ms=1.0)
     with TestClient(app) as client:
         assert client.get("/health").json()["max_batch"] == 4
         response = client.post(
             TRYON_PATH,
             files={
-                "person": ("person.png", encode_png(PERSON), "image/png"),
-                "garment": ("garment.png", encode_png(GARMENT), "image/png"),
-                "agnostic": ("agnostic.png", encode_png(AGNOSTIC.astype(np.uint8) * 255), "image/png"),
+                "person": ("person.png", encode_png(person), "image/png"),
+                "garment": ("garment.png", encode_png(garment), "image/png"),
+                "agnostic": ("agnostic.png", _mask_png(agnostic), "image/png"),
             },
             data={"kind": "upper", "seed": "1"},
         )
@@ -148,8 +198,9 @@ def test_the_server_batches_through_the_diffusion_engine(engine: DiffusionTryOnE
     with Image.open(io.BytesIO(response.content)) as img:
         assert img.format == "PNG"
         image = np.asarray(img.convert("RGB"))
-    assert image.shape == PERSON.shape
-    assert np.array_equal(image[~AGNOSTIC], PERSON[~AGNOSTIC])
+    assert image.shape == person.shape
+    assert np.array_equal(image[~agnostic], person[~agnostic])
+    assert (image[agnostic] != person[agnostic]).any()
 
 
 def test_the_cli_builds_a_diffusion_server_with_random_weights(caplog: pytest.LogCaptureFixture) -> None:
@@ -170,12 +221,22 @@ def test_the_cli_builds_a_diffusion_server_with_random_weights(caplog: pytest.Lo
 
 def test_the_gpu_benchmark_smoke_runs_on_the_cpu() -> None:
     result = bench_tryon_gpu.run(
-        size="tiny", device="cpu", steps=1, batch_sizes=(1, 2), height=64, width=48, repeats=1
+        size="tiny",
+        device="cpu",
+        steps=1,
+        batch_sizes=(1, 2),
+        height=64,
+        width=48,
+        repeats=1,
+        guidance_scale=1.0,
     )
-    assert result["device"] == "cpu" and "skipped" not in result and "note" in result
+    assert result["device"] == "cpu"
+    assert "skipped" not in result
+    assert "note" in result
     assert [row["batch"] for row in result["batches"]] == [1, 2]
     for row in result["batches"]:
-        assert row["latency_ms"]["p50"] > 0 and row["images_per_s"] > 0
+        assert row["latency_ms"]["p50"] > 0
+        assert row["images_per_s"] > 0
     assert "batch  2" in bench_tryon_gpu.table(result)
     if not torch.cuda.is_available():
         skipped = bench_tryon_gpu.run(device="cuda")
