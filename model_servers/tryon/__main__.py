@@ -19,29 +19,17 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-import uvicorn
 from fastapi import FastAPI
 
-from core.logging import configure_logging
+from model_servers.serve import add_batching, positive, run, server_parser, warn_random_weights
 from model_servers.tryon.app import create_app
 from tools.tryon.engine import TryOnEngine
 
 logger = logging.getLogger("model_servers.tryon")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m model_servers.tryon", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback)")
-    p.add_argument("--port", type=int, default=8092)
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p = server_parser("python -m model_servers.tryon", __doc__, 8092)
     p.add_argument("--engine", choices=["geometric", "diffusion"], default="geometric")
     p.add_argument(
         "--weights", default=None, help="diffusion: a local diffusers folder (unet/ vae/ scheduler/)"
@@ -52,13 +40,11 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="diffusion: random weights instead of --weights (outputs are NOISE; tests and benchmarks only)",
     )
-    p.add_argument("--steps", type=_positive, default=None, help="diffusion: denoising steps (default 30)")
-    p.add_argument("--height", type=_positive, default=None, help="diffusion: model height (default 1024)")
-    p.add_argument("--width", type=_positive, default=None, help="diffusion: model width (default 768)")
+    p.add_argument("--steps", type=positive, default=None, help="diffusion: denoising steps (default 30)")
+    p.add_argument("--height", type=positive, default=None, help="diffusion: model height (default 1024)")
+    p.add_argument("--width", type=positive, default=None, help="diffusion: model width (default 768)")
     p.add_argument("--device", default=None, help="diffusion: cuda or cpu (default: cuda when there is one)")
-    p.add_argument("--max-batch", type=_positive, default=None,
-                   help="requests run together (default 4 for diffusion, 1 for geometric)")  # fmt: skip
-    p.add_argument("--max-wait-ms", type=float, default=10.0, help="how long a batch waits to fill (ms)")
+    add_batching(p, None)  # default: 4 for diffusion, 1 for geometric
     return p
 
 
@@ -79,11 +65,7 @@ def build_engine(args: argparse.Namespace) -> TryOnEngine:
         if value is not None
     }
     if args.random_weights:
-        logger.warning(
-            "RANDOM WEIGHTS (%s): the diffusion try-on engine's pictures are NOISE. Use this for smoke "
-            "tests and benchmarks only, never for people.",
-            args.random_weights,
-        )
+        warn_random_weights(logger, "diffusion try-on engine", args.random_weights)
         return DiffusionTryOnEngine.random(args.random_weights, device=args.device, **settings)
     return DiffusionTryOnEngine.from_folder(args.weights, device=args.device, **settings)
 
@@ -103,8 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         p.error("--weights and --random-weights exclude each other")
     if args.engine == "geometric" and (args.weights or args.random_weights):
         p.error("--weights and --random-weights are for --engine diffusion")
-    configure_logging(args.log_level)
-    uvicorn.run(build_app(args), host=args.host, port=args.port, log_config=None)
+    run(build_app(args), args)
 
 
 if __name__ == "__main__":

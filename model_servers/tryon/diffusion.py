@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 import cv2
 import numpy as np
@@ -32,6 +32,7 @@ from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
 from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
+from model_servers import sd15
 from tools.tryon.engine import RGB, GarmentKind, Mask, TryOnRequest, TryOnResult
 from tools.tryon.post import LanczosUpscaler, Upscaler, paste_back
 
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 ENGINE_CONFIG = "tryon_engine.json"
 
 AgnosticFn = Callable[[RGB, GarmentKind], Mask]
-_M = TypeVar("_M", bound=torch.nn.Module)
 
 
 def detect_agnostic(person: RGB, kind: GarmentKind) -> Mask:
@@ -51,55 +51,6 @@ def detect_agnostic(person: RGB, kind: GarmentKind) -> Mask:
     pose = check_person(person)
     check_fit(pose, kind)
     return agnostic_mask(pose, kind)
-
-
-def _scheduler() -> DDIMScheduler:
-    """SD-1.5's noise schedule (the one the inpainting UNet was trained on)."""
-    scheduler = DDIMScheduler(
-        num_train_timesteps=1000,
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-        prediction_type="epsilon",
-    )
-    return cast(DDIMScheduler, scheduler)
-
-
-def _unet_config(size: Literal["tiny", "full"]) -> dict[str, Any]:
-    if size == "tiny":
-        return {
-            "in_channels": 9,
-            "out_channels": 4,
-            "block_out_channels": (32, 64),
-            "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
-            "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
-            "layers_per_block": 1,
-            "attention_head_dim": 4,
-            "cross_attention_dim": 32,
-            "norm_num_groups": 16,
-            "sample_size": 32,
-        }
-    # SD-1.5-inpainting's UNet (runwayml/stable-diffusion-inpainting, unet/config.json).
-    return {
-        "in_channels": 9,
-        "out_channels": 4,
-        "block_out_channels": (320, 640, 1280, 1280),
-        "down_block_types": (
-            "CrossAttnDownBlock2D",
-            "CrossAttnDownBlock2D",
-            "CrossAttnDownBlock2D",
-            "DownBlock2D",
-        ),
-        "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-        "layers_per_block": 2,
-        "attention_head_dim": 8,
-        "cross_attention_dim": 768,
-        "norm_num_groups": 32,
-        "sample_size": 64,
-    }
 
 
 def _vae_config(size: Literal["tiny", "full"]) -> dict[str, Any]:
@@ -116,35 +67,7 @@ def _vae_config(size: Literal["tiny", "full"]) -> dict[str, Any]:
             "sample_size": 64,
             "scaling_factor": 0.18215,
         }
-    # Stable Diffusion's VAE (the one SD-1.5-inpainting ships).
-    return {
-        "in_channels": 3,
-        "out_channels": 3,
-        "block_out_channels": (128, 256, 512, 512),
-        "down_block_types": ("DownEncoderBlock2D",) * 4,
-        "up_block_types": ("UpDecoderBlock2D",) * 4,
-        "layers_per_block": 2,
-        "latent_channels": 4,
-        "norm_num_groups": 32,
-        "sample_size": 512,
-        "scaling_factor": 0.18215,
-    }
-
-
-def _default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _default_dtype(device: str) -> torch.dtype:
-    return torch.float16 if device.startswith("cuda") else torch.float32
-
-
-def _place(model: _M, device: torch.device, dtype: torch.dtype) -> _M:
-    """``model`` on ``device`` in ``dtype``, in eval mode. Plain ``nn.Module.to``: these models
-    keep no module in float32, so diffusers' warning about casting after loading does not apply."""
-    torch.nn.Module.to(model, device=device, dtype=dtype)
-    model.eval()
-    return model
+    return sd15.SD_VAE_CONFIG
 
 
 @dataclass(frozen=True)
@@ -237,8 +160,8 @@ class DiffusionTryOnEngine:
         agnostic_fn: AgnosticFn = detect_agnostic,
         upscaler: Upscaler | None = None,
     ) -> None:
-        self.device = torch.device(device or _default_device())
-        self.dtype = dtype or _default_dtype(self.device.type)
+        self.device = torch.device(device or sd15.default_device())
+        self.dtype = dtype or sd15.default_dtype(self.device.type)
         unet_in = int(unet.config["in_channels"])
         if unet_in != 9:
             raise ValueError(f"an inpainting UNet takes 9 input channels (4 + 1 + 4), this one {unet_in}")
@@ -249,8 +172,8 @@ class DiffusionTryOnEngine:
             raise ValueError(f"height and width must be multiples of {multiple}, got {height}×{width}")
         if num_inference_steps < 1:
             raise ValueError("num_inference_steps must be at least 1")
-        self.unet = _place(unet, self.device, self.dtype)
-        self.vae = _place(vae, self.device, self.dtype)
+        self.unet = sd15.place(unet, self.device, self.dtype)
+        self.vae = sd15.place(vae, self.device, self.dtype)
         self.scheduler = scheduler
         self.height, self.width = height, width
         self.num_inference_steps = num_inference_steps
@@ -283,19 +206,19 @@ class DiffusionTryOnEngine:
         """The architecture with random weights (output is noise): for tests and benchmarks."""
         if size not in ("tiny", "full"):
             raise ValueError(f"size must be 'tiny' or 'full', got {size!r}")
-        target = torch.device(device or _default_device())
+        target = torch.device(device or sd15.default_device())
         forked = [target.index or 0] if target.type == "cuda" else []
         # Initialise on the target device: a full UNet's random init on the CPU takes longer
         # than the benchmark it serves.
         with torch.random.fork_rng(devices=forked), torch.device(target):
             torch.manual_seed(seed)
-            unet = UNet2DConditionModel(**_unet_config(size))
+            unet = UNet2DConditionModel(**sd15.unet_config(size, in_channels=9))
             vae = AutoencoderKL(**_vae_config(size))
         default_h, default_w = (64, 48) if size == "tiny" else (1024, 768)
         return cls(
             unet,
             vae,
-            _scheduler(),
+            sd15.scheduler(),
             height=height or default_h,
             width=width or default_w,
             device=str(target),
@@ -315,8 +238,8 @@ class DiffusionTryOnEngine:
         folder = Path(path)
         if not folder.is_dir():
             raise FileNotFoundError(f"no weights folder at {folder}")
-        target = device or _default_device()
-        torch_dtype = dtype or _default_dtype(torch.device(target).type)
+        target = device or sd15.default_device()
+        torch_dtype = dtype or sd15.default_dtype(torch.device(target).type)
         unet = UNet2DConditionModel.from_pretrained(
             folder, subfolder="unet", local_files_only=True, torch_dtype=torch_dtype
         )

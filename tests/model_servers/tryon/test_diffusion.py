@@ -134,11 +134,11 @@ def test_the_unet_denoises_a_nine_channel_latent_twice_as_wide(engine: Diffusion
 
 def test_the_full_size_is_sd15_inpainting() -> None:
     # On the meta device: the architecture without the 3.4 GB of weights.
-    from model_servers.tryon.diffusion import _unet_config, _vae_config
+    from model_servers import sd15
 
     with torch.device("meta"):
-        unet = UNet2DConditionModel(**_unet_config("full"))
-        vae = AutoencoderKL(**_vae_config("full"))
+        unet = UNet2DConditionModel(**sd15.unet_config("full", in_channels=9))
+        vae = AutoencoderKL(**sd15.SD_VAE_CONFIG)
         out = unet(torch.empty(1, 9, 128, 192), 10, encoder_hidden_states=torch.empty(1, 1, 768)).sample
     assert round(sum(p.numel() for p in unet.parameters()) / 1e6, 1) == 859.5
     assert round(sum(p.numel() for p in vae.parameters()) / 1e6, 1) == 83.7
