@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from tools.tryon.engine import GarmentKind, Mask, TryOnRejected
 from tools.wardrobe.images import RGB, ImageRejected
-from tools.wardrobe.segment import ClassicalSegmenter
+from tools.wardrobe.segment import ClassicalSegmenter, PersonAwareSegmenter, person_landmarks
 
 Point = tuple[float, float]
 
@@ -357,7 +357,37 @@ def _threshold_cut(rgb: RGB) -> Mask:
     return _fill_holes(_largest(np.asarray(m > 0)))
 
 
-def _cut(rgb: RGB) -> Mask:
+#: Cuts a worn garment from its model (MediaPipe pose + selfie segmentation, minus face and skin).
+_WORN = PersonAwareSegmenter()
+
+
+def _worn_cut(rgb: RGB, kind: GarmentKind) -> Mask | None:
+    """The garment alone when the product photo shows it worn by a model (half the catalogue's
+    photos do): a cut of the whole picture would carry the model's head and arms onto the person.
+    ``None`` when nobody wears it (a flat-lay or packshot)."""
+    landmarks = person_landmarks(rgb)
+    if landmarks is None or min(landmarks[f"{s}_shoulder"][2] for s in ("left", "right")) < 0.6:
+        return None  # nobody wears it: no second, classical cut inside the person-aware one
+    try:
+        cut = _WORN.segment(rgb)
+    except ImageRejected:
+        return None
+    if not cut.person:
+        return None
+    mask = np.asarray(cut.mask)
+    if kind == "upper" and min(landmarks[f"{s}_hip"][2] for s in ("left", "right")) > 0.3:
+        # A top ends near the hips: below them is the model's trousers or skirt.
+        h = rgb.shape[0]
+        shoulders = np.mean([landmarks[f"{s}_shoulder"][1] for s in ("left", "right")]) * h
+        hips = np.mean([landmarks[f"{s}_hip"][1] for s in ("left", "right")]) * h
+        mask[int(hips + 0.15 * max(hips - shoulders, 1.0)) :] = False
+    return mask if mask.mean() >= 0.01 else None
+
+
+def _cut(rgb: RGB, kind: GarmentKind = "upper") -> Mask:
+    worn = _worn_cut(rgb, kind)
+    if worn is not None:
+        return worn
     try:
         mask = ClassicalSegmenter().segment(rgb).mask
     except ImageRejected:
@@ -386,7 +416,7 @@ def prepare_garment(rgb: RGB, mask: Mask | None, kind: GarmentKind = "upper") ->
     raises ``TryOnRejected("no_garment")`` when nothing garment-sized stands out."""
     given = mask is not None
     if mask is None:
-        mask = _cut(rgb)
+        mask = _cut(rgb, kind)
     if mask.shape != rgb.shape[:2]:
         raise ValueError(f"garment mask {mask.shape} does not match the photo {rgb.shape[:2]}")
     mask = np.asarray(mask, dtype=bool)
