@@ -75,6 +75,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Here is the outfit laid out from its pieces' real photos: {pieces}.",
         "这是用单品实拍图拼出的穿搭图：{pieces}。",
     ),
+    "image_generating": (
+        "A generated picture of someone wearing it is being drawn and will appear here.",
+        "同时正在生成一张穿上这套搭配的效果图，完成后会显示在这里。",
+    ),
     "image_board_note": (
         "No image-generation model is installed in this deployment, so this is a layout of the real "
         "photos, not a picture of you wearing them.",

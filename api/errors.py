@@ -18,12 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.service import HandoffConflict, SessionNotFound
 from core.logging import request_id_var
-from tools.imagegen.service import ImageGenError
+from tools.base import ServiceError
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
 from tools.recommend.service import RecommendError
 from tools.sizing.service import SizingError
 from tools.tryon.engine import TryOnRejected
-from tools.tryon.service import TryOnError
 from tools.uploads import UnknownUpload
 from tools.wardrobe.images import ImageRejected
 from tools.wardrobe.service import WardrobeError
@@ -133,7 +132,7 @@ async def _wardrobe_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.message, instance=request.url.path, code=exc.code, **exc.details)
 
 
-_TRYON_STATUS = {"not_found": 404, "not_cancellable": 409, "not_ready": 409, "unavailable": 503}
+_SERVICE_STATUS = {"not_found": 404, "not_cancellable": 409, "not_ready": 409, "unavailable": 503}
 
 
 async def _tryon_rejected(request: Request, exc: Exception) -> JSONResponse:
@@ -142,16 +141,11 @@ async def _tryon_rejected(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, exc.message, instance=request.url.path, code=exc.code)
 
 
-async def _tryon_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TryOnError)
-    return problem(_TRYON_STATUS.get(exc.code, 422), exc.message, instance=request.url.path, code=exc.code)
-
-
-async def _imagegen_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ImageGenError)
-    return problem(
-        404 if exc.code == "not_found" else 422, exc.message, instance=request.url.path, code=exc.code
-    )
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    """Jobs and pictures: a missing one is 404, a finished one 409, a service not set up 503."""
+    assert isinstance(exc, ServiceError)
+    status = _SERVICE_STATUS.get(exc.code, 422)
+    return problem(status, exc.message, instance=request.url.path, code=exc.code)
 
 
 async def _unknown_upload(request: Request, exc: Exception) -> JSONResponse:
@@ -170,5 +164,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WardrobeError, _wardrobe_error)
     app.add_exception_handler(UnknownUpload, _unknown_upload)
     app.add_exception_handler(TryOnRejected, _tryon_rejected)
-    app.add_exception_handler(TryOnError, _tryon_error)
-    app.add_exception_handler(ImageGenError, _imagegen_error)
+    app.add_exception_handler(ServiceError, _service_error)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -49,7 +50,8 @@ from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
 from tools.catalog.runtime import CatalogBackground, open_catalog
 from tools.catalog.webhook import WebhookProcessor
-from tools.imagegen.service import ImageGenService
+from tools.imagegen.runtime import open_image_workers, open_imagegen
+from tools.jobs import JobWorker
 from tools.profile.schemas import Role
 from tools.profile.service import AccountService, EmailTaken, ProfileService
 from tools.recommend.runtime import open_recommender
@@ -113,6 +115,17 @@ def _ensure_first_admin(settings: Settings, accounts: AccountService) -> None:
     logger.info("created the first admin", extra={"email": settings.auth.first_admin_email})
 
 
+def _run_in_background(stack: AsyncExitStack, worker: JobWorker[Any, Any]) -> None:
+    """A job worker on a thread of its own, stopped (and waited for) when the app shuts down."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_until, args=(stop,), name=f"{worker.jobs.name}-worker", daemon=True
+    )
+    thread.start()
+    stack.callback(thread.join, 10.0)
+    stack.callback(stop.set)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -160,17 +173,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.uploads = uploads
             tryon_service = await run_in_threadpool(open_tryon, settings, stores, catalog.catalog, wardrobe)
             app.state.tryon = tryon_service
-            imagegen = ImageGenService(stores.objects, catalog.catalog, settings.catalog_dir, wardrobe)
+            imagegen = await run_in_threadpool(open_imagegen, settings, stores, catalog.catalog, wardrobe)
             app.state.imagegen = imagegen
+            workers: list[JobWorker[Any, Any]] = []
             if settings.tryon.worker_in_process:
-                worker = open_worker(settings, stores, tryon_service)
-                worker_stop = threading.Event()
-                worker_thread = threading.Thread(
-                    target=worker.run_until, args=(worker_stop,), name="tryon-worker", daemon=True
-                )
-                worker_thread.start()
-                stack.callback(worker_thread.join, 10.0)
-                stack.callback(worker_stop.set)
+                workers.append(open_worker(settings, stores, tryon_service))
+            if settings.imagegen.worker_in_process:
+                workers.extend(open_image_workers(settings, stores, imagegen))
+            for worker in workers:
+                _run_in_background(stack, worker)
             eval_runs = EvalRuns(settings.resolve(Path("reports")))
             app.state.eval_runs = eval_runs
             stack.callback(eval_runs.stop)

@@ -321,6 +321,32 @@ class TryOnSettings(BaseModel):
         return self
 
 
+class ImageGenSettings(BaseModel):
+    """Outfit pictures: boards of real photos always; generated pictures when a server is configured."""
+
+    #: ``board``: outfit boards only (no text-to-image weights in the embedded deployment).
+    #: ``model_server``: also generated pictures from ``POST {model_server_url}/v1/images``.
+    engine: Literal["board", "model_server"] = "board"
+    model_server_url: str | None = None
+    model_server_timeout_s: Annotated[float, Field(gt=0, le=1800)] = 300.0
+    steps: Annotated[int, Field(ge=1, le=100)] = 30
+    guidance_scale: Annotated[float, Field(ge=0, le=30)] = 7.5
+    #: SD-1.5's native portrait size; a person in an outfit is taller than wide.
+    width: Annotated[int, Field(ge=256, le=1536, multiple_of=8)] = 512
+    height: Annotated[int, Field(ge=256, le=1536, multiple_of=8)] = 768
+    #: Worker threads taking jobs off ``image-generation-tasks`` at once, so the server can batch them.
+    workers: Annotated[int, Field(ge=1, le=32)] = 4
+    worker_in_process: bool = True
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    stale_after_s: Annotated[float, Field(ge=5, le=24 * 3600)] = 900.0
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> ImageGenSettings:
+        if self.engine == "model_server" and not self.model_server_url:
+            raise ValueError("IK_IMAGEGEN__ENGINE=model_server needs IK_IMAGEGEN__MODEL_SERVER_URL")
+        return self
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -436,6 +462,7 @@ class Settings(BaseSettings):
     recommend: RecommendSettings = RecommendSettings()
     wardrobe: WardrobeSettings = WardrobeSettings()
     tryon: TryOnSettings = TryOnSettings()
+    imagegen: ImageGenSettings = ImageGenSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""

@@ -9,7 +9,6 @@ The same request sent again returns the same job (200 instead of 202).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,13 +18,11 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import ValidationError
 
 from api.deps import CurrentUser, OwnTryOnJob, SettingsDep, TryOnDep, TryOnJobIdPath, UploadsDep
+from api.jobs import job_events
 from api.routers.wardrobe import ONE_PHOTO_BODY, _read_limited
 from tools.tryon.schemas import GarmentRef, TryOnJobRead
 
 router = APIRouter(prefix="/tryon", tags=["try-on"])
-#: How often the event stream looks at the job, and how long it follows one at most.
-POLL_S = 0.2
-MAX_FOLLOW_S = 600.0
 
 
 @router.post(
@@ -96,18 +93,5 @@ def read_result(job_id: TryOnJobIdPath, user: CurrentUser, tryon: TryOnDep) -> R
 async def follow_job(job: OwnTryOnJob, user: CurrentUser, tryon: TryOnDep) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: the job each time its status or step changes (``event: progress``),
     ending with ``event: done`` once it has succeeded, failed or been cancelled."""
-    last: tuple[str, str, float] | None = None
-    waited = 0.0
-    while True:
-        seen = (job.status, job.stage, job.progress)
-        if job.done:
-            yield ServerSentEvent(data=job.model_dump(mode="json"), event="done", id=job.id)
-            return
-        if seen != last:
-            yield ServerSentEvent(data=job.model_dump(mode="json"), event="progress", id=job.id)
-            last = seen
-        if waited >= MAX_FOLLOW_S:
-            return
-        await asyncio.sleep(POLL_S)
-        waited += POLL_S
-        job = await run_in_threadpool(tryon.get, user.id, job.id)
+    async for event in job_events(job, lambda: tryon.get(user.id, job.id)):
+        yield event

@@ -417,35 +417,15 @@ class WearLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TryOnJob(Base):
-    """One virtual try-on: a person photo dressed in one garment, computed asynchronously.
+class JobColumns:
+    """What every asynchronous job row holds (try-on pictures, generated images).
 
-    The row is the job's source of truth; the event on ``tryon-task-queue`` only wakes a
-    worker. ``id`` is derived from the person, the photo's digest and the garment, so the
-    same request sent twice (a double tap, a retried HTTP call) finds the same job instead
-    of computing it twice. Inputs are copied into the object store at submission, so a
-    wardrobe item deleted meanwhile cannot break a queued job.
+    The row is the job's source of truth; the event on its topic only wakes a worker. A worker
+    claims a job by moving it to ``running`` and may only finish a job still ``running``.
     """
-
-    __tablename__ = "tryon_jobs"
-    __table_args__ = (
-        Index("ix_tryon_jobs_user_created", "user_id", "created_at"),
-        Index("ix_tryon_jobs_status_updated", "status", "updated_at"),
-        CheckConstraint(
-            "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="tryon_status"
-        ),
-        CheckConstraint("kind IN ('upper', 'lower', 'dress')", name="tryon_kind"),
-    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    #: ``{"product_id": ...}`` or ``{"wardrobe_item_id": ...}``, with the garment's name.
-    garment: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    kind: Mapped[str] = mapped_column(String(8))
-    engine: Mapped[str] = mapped_column(String(40))
-    person_key: Mapped[str] = mapped_column(String(255))
-    garment_key: Mapped[str] = mapped_column(String(255))
-    garment_mask_key: Mapped[str | None] = mapped_column(String(255), default=None)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     #: The step a running job is in ("warping", "storing"), with its share of the work done.
     stage: Mapped[str] = mapped_column(String(32), default="queued")
@@ -459,3 +439,51 @@ class TryOnJob(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+JOB_STATUSES = "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')"
+
+
+class TryOnJob(JobColumns, Base):
+    """One virtual try-on: a person photo dressed in one garment.
+
+    ``id`` is derived from the person, the photo's digest and the garment, so the same request
+    sent twice (a double tap, a retried HTTP call) finds the same job instead of computing it
+    twice. Inputs are copied into the object store at submission, so a wardrobe item deleted
+    meanwhile cannot break a queued job.
+    """
+
+    __tablename__ = "tryon_jobs"
+    __table_args__ = (
+        Index("ix_tryon_jobs_user_created", "user_id", "created_at"),
+        Index("ix_tryon_jobs_status_updated", "status", "updated_at"),
+        CheckConstraint(JOB_STATUSES, name="tryon_status"),
+        CheckConstraint("kind IN ('upper', 'lower', 'dress')", name="tryon_kind"),
+    )
+
+    #: ``{"product_id": ...}`` or ``{"wardrobe_item_id": ...}``, with the garment's name.
+    garment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    kind: Mapped[str] = mapped_column(String(8))
+    engine: Mapped[str] = mapped_column(String(40))
+    person_key: Mapped[str] = mapped_column(String(255))
+    garment_key: Mapped[str] = mapped_column(String(255))
+    garment_mask_key: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class ImageJob(JobColumns, Base):
+    """One generated outfit picture, made by a text-to-image server from a prompt built from the
+    outfit's pieces. ``pieces`` keeps what the picture was meant to show, for the reply."""
+
+    __tablename__ = "image_jobs"
+    __table_args__ = (
+        Index("ix_image_jobs_user_created", "user_id", "created_at"),
+        Index("ix_image_jobs_status_updated", "status", "updated_at"),
+        CheckConstraint(JOB_STATUSES, name="image_status"),
+    )
+
+    prompt: Mapped[str] = mapped_column(Text)
+    negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    pieces: Mapped[list[str]] = mapped_column(default=list)

@@ -62,3 +62,11 @@ def test_bad_boards_are_refused(
     response = shop.post(f"{API}/images/outfit-board", json=body, headers=shopper.headers)
     assert response.status_code == status, response.text
     assert response.json()["detail"]
+
+
+def test_generated_pictures_are_unavailable_without_a_model(shop: TestClient, shopper: Session) -> None:
+    response = shop.post(f"{API}/images/generate", json={"product_ids": [RED_TEE]}, headers=shopper.headers)
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    job = shop.get(f"{API}/images/jobs/00000000-0000-0000-0000-000000000000", headers=shopper.headers)
+    assert job.status_code == 503

@@ -29,6 +29,11 @@ class OutfitImageArgs(ToolArgs):
         default_factory=list, max_length=MAX_ITEMS, description="The person's own pieces in the outfit."
     )
     title: str | None = Field(default=None, max_length=60, description="A short title, e.g. the occasion.")
+    occasion: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The occasion, in English or Chinese, for a generated picture.",
+    )
 
 
 def generate_outfit_image(context: ToolContext, args: OutfitImageArgs) -> ToolResult:
@@ -52,22 +57,41 @@ def generate_outfit_image(context: ToolContext, args: OutfitImageArgs) -> ToolRe
     fact = (
         f"穿搭图（商品实拍图拼版）：{joined}" if context.zh else f"outfit board of the real photos: {joined}"
     )
-    return ToolResult(
-        ok=True,
-        data={"image_id": image.id, "generative": image.generative, "pieces": image.pieces},
-        facts=[fact],
-        cards=[
-            Card(kind="image", id=image.id, title=args.title, image_url=image.url, data={"generative": False})
-        ],
-    )
+    cards = [
+        Card(kind="image", id=image.id, title=args.title, image_url=image.url, data={"generative": False})
+    ]
+    data: dict[str, object] = {"image_id": image.id, "generative": False, "pieces": image.pieces}
+    if service.jobs is not None:
+        # A text-to-image server is set up: a picture of someone wearing the outfit is drawn too.
+        try:
+            job, _ = service.generate(
+                context.user_id,
+                product_ids=args.product_ids,
+                wardrobe_item_ids=args.wardrobe_item_ids,
+                occasion=args.occasion,
+            )
+        except ImageGenError as exc:
+            data["generation_error"] = exc.message
+        else:
+            data["generation_job_id"] = job.id
+            cards.append(
+                Card(
+                    kind="job",
+                    id=job.id,
+                    title=args.title,
+                    data={"status": job.status, "events_url": f"/api/v1/images/jobs/{job.id}/events"},
+                )
+            )
+    return ToolResult(ok=True, data=data, facts=[fact], cards=cards)
 
 
 GENERATE_OUTFIT_IMAGE = Tool(
     name="generate_outfit_image",
     description=(
         "Make a picture of an outfit from the real photos of its pieces (catalogue product_ids and/or the "
-        "person's wardrobe_item_ids, 1 to 8 in all), laid out by slot with names and prices. It is a layout "
-        "of real photos, not a generated image of the person wearing them."
+        "person's wardrobe_item_ids, 1 to 8 in all), laid out by slot with names and prices. Where an "
+        "image-generation model is set up, a generated picture of someone wearing them is queued too "
+        "(a job); otherwise only the layout of real photos is made."
     ),
     args=OutfitImageArgs,
     run=generate_outfit_image,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+from tools.jobs import JobRead
 
 
 class GarmentRef(BaseModel):
@@ -29,25 +27,7 @@ class GarmentRef(BaseModel):
         return f"product:{self.product_id}" if self.product_id else f"wardrobe:{self.wardrobe_item_id}"
 
 
-class TryOnJobRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    status: JobStatus
-    stage: str
-    progress: float
-    attempts: int
+class TryOnJobRead(JobRead):
     kind: str
     engine: str
     garment: dict[str, Any]
-    error_code: str | None = None
-    error_message: str | None = None
-    has_result: bool = False
-    timings_ms: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status in TERMINAL

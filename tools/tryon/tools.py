@@ -13,9 +13,10 @@ from typing import Literal
 from pydantic import Field
 
 from tools.base import Card, Tool, ToolArgs, ToolContext, ToolError, ToolResult
+from tools.jobs import JobError
 from tools.tryon.engine import TryOnRejected
 from tools.tryon.schemas import GarmentRef, TryOnJobRead
-from tools.tryon.service import TryOnError, TryOnService
+from tools.tryon.service import TryOnService
 from tools.uploads import UnknownUpload, UploadStore
 from tools.wardrobe.images import ImageRejected
 
@@ -110,7 +111,7 @@ def virtual_try_on(context: ToolContext, args: VirtualTryOnArgs) -> ToolResult:
             _REJECTED_ZH.get(exc.code, exc.message) if zh and isinstance(exc, TryOnRejected) else exc.message
         )
         return ToolResult(ok=False, error=message, data={"code": exc.code})
-    except TryOnError as exc:
+    except JobError as exc:
         return ToolResult(ok=False, error=exc.message, data={"code": exc.code})
     if zh:
         fact = f"已开始为你试穿「{job.garment.get('name')}」，图片生成后会显示在这里"
@@ -169,7 +170,7 @@ def tryon_job_status(context: ToolContext, args: TryOnStatusArgs) -> ToolResult:
             if args.action == "cancel"
             else service.get(context.user_id, job_id)
         )
-    except TryOnError as exc:
+    except JobError as exc:
         return ToolResult(ok=False, error=exc.message, data={"code": exc.code})
     return ToolResult(
         ok=True,

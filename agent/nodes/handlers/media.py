@@ -101,13 +101,18 @@ def image_generation(step: Step, turn: Turn) -> Handled:
         shown_values([slots.occasion.value], turn.language == "zh").capitalize() if slots.occasion else None
     )
     made = turn.call(
-        "generate_outfit_image", {"product_ids": products, "wardrobe_item_ids": owned, "title": title}
+        "generate_outfit_image",
+        {"product_ids": products, "wardrobe_item_ids": owned, "title": title, "occasion": title},
     )
     if not made.ok:
         return Handled(
             outcome=turn.outcome(step, "failed", [say("failed", turn.language, reason=made.error or "")])
         )
     joined = ("、" if turn.language == "zh" else ", ").join(made.data["pieces"])
-    lines = [say("image_board", turn.language, pieces=joined), say("image_board_note", turn.language)]
+    lines = [say("image_board", turn.language, pieces=joined)]
+    if "generation_job_id" in made.data:
+        lines.append(say("image_generating", turn.language))
+    else:
+        lines.append(say("image_board_note", turn.language))
     cards = [c.model_dump(mode="json") for c in made.cards] + cards
     return Handled(outcome=turn.outcome(step, "done", lines, facts=made.facts, cards=cards))

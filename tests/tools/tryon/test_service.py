@@ -31,11 +31,12 @@ from storage.sql.models import OutboxEvent, Product, TryOnJob
 from storage.sql.types import utcnow
 from tests.conftest import require_service
 from tools.catalog.service import CatalogService
+from tools.jobs import JobError
 from tools.profile.service import AccountService
 from tools.tryon.engine import TryOnRejected, TryOnRequest, TryOnResult
 from tools.tryon.runtime import check_person_for
 from tools.tryon.schemas import GarmentRef
-from tools.tryon.service import TryOnError, TryOnService
+from tools.tryon.service import TryOnService
 from tools.tryon.worker import TryOnWorker
 from tools.wardrobe.images import ImageRejected, encode_jpeg
 
@@ -210,7 +211,7 @@ def _two_people(photo: bytes) -> bytes:
         ("two_people", RED_TEE, TryOnRejected, "several_people"),
         ("person", BACKPACK, TryOnRejected, "wrong_garment_type"),
         ("person", NO_PHOTO, TryOnRejected, "garment_has_no_image"),
-        ("person", "no-such-product", TryOnError, "not_found"),
+        ("person", "no-such-product", JobError, "not_found"),
         ("corrupt", RED_TEE, ImageRejected, "corrupt"),
         ("text", RED_TEE, ImageRejected, "not_an_image"),
     ],
@@ -259,7 +260,7 @@ def test_a_worker_dresses_the_person_and_keeps_one_result(tryon, people, person_
     assert middle[0] > middle[2] + 40
     assert f"tryon/{ann}/{job.id}/result.jpg" in _objects(tryon)
     # A second delivery of the same job (a redelivered or re-published event) changes nothing.
-    tryon._publish()
+    tryon.jobs.publish()
     bus.publish(Topic.TRYON_TASK_QUEUE, _requested(job.id))
     _drain(_worker(tryon, bus, engine))
     assert engine.calls == 1
@@ -275,7 +276,7 @@ def test_other_people_cannot_see_or_cancel_a_job(tryon, people, person_photo):
     ann, bob = people
     job, _ = tryon.submit(ann, person_photo, GarmentRef(product_id=RED_TEE))
     for call in (tryon.get, tryon.cancel, tryon.result):
-        with pytest.raises(TryOnError) as refused:
+        with pytest.raises(JobError) as refused:
             call(bob, job.id)
         assert refused.value.code == "not_found"
     assert tryon.list(bob) == []
@@ -330,10 +331,10 @@ def test_a_cancelled_job_is_not_dressed(tryon, people, person_photo, bus):
     _drain(_worker(tryon, bus, engine))
     assert engine.calls == 0
     assert tryon.get(ann, job.id).status == "cancelled"
-    with pytest.raises(TryOnError) as refused:
+    with pytest.raises(JobError) as refused:
         tryon.cancel(ann, job.id)
     assert refused.value.code == "not_cancellable"
-    with pytest.raises(TryOnError) as refused:
+    with pytest.raises(JobError) as refused:
         tryon.result(ann, job.id)
     assert refused.value.code == "not_ready"
 
@@ -365,7 +366,7 @@ def test_a_job_whose_worker_died_is_handed_out_again_and_finished_once(
     # Time passes; the sweeper finds the abandoned job and hands it out again.
     with database.session() as session:
         session.get(TryOnJob, job.id).updated_at = utcnow() - timedelta(seconds=120)
-    assert tryon.requeue_stale() == 1
+    assert tryon.jobs.requeue_stale() == 1
     assert tryon.get(ann, job.id).status == "queued"
     clock.now += 31  # the dead worker's lease on the partition lapses
     engine = PaintEngine()
@@ -374,7 +375,7 @@ def test_a_job_whose_worker_died_is_handed_out_again_and_finished_once(
     done = tryon.get(ann, job.id)
     assert (done.status, done.attempts, engine.calls) == ("succeeded", 2, 1)
     assert [k for k in _objects(tryon) if k.endswith("result.jpg")] == [f"tryon/{ann}/{job.id}/result.jpg"]
-    assert tryon.requeue_stale() == 0
+    assert tryon.jobs.requeue_stale() == 0
 
 
 def test_the_worker_loop_stops_when_told(tryon, bus):
@@ -446,6 +447,6 @@ def test_the_same_request_racing_itself_is_one_job_with_its_inputs_kept(
 
 def test_a_wardrobe_garment_without_a_wardrobe_is_unavailable(tryon, people, person_photo):
     ann, _ = people
-    with pytest.raises(TryOnError) as refused:
+    with pytest.raises(JobError) as refused:
         tryon.submit(ann, person_photo, GarmentRef(wardrobe_item_id="0" * 36))
     assert refused.value.code == "unavailable"
