@@ -29,6 +29,9 @@ class OutfitImageArgs(ToolArgs):
         default_factory=list, max_length=MAX_ITEMS, description="The person's own pieces in the outfit."
     )
     title: str | None = Field(default=None, max_length=60, description="A short title, e.g. the occasion.")
+    style: str | None = Field(
+        default=None, max_length=40, description="A style word said, e.g. 'minimalist'."
+    )
     occasion: str | None = Field(
         default=None,
         max_length=40,
@@ -69,6 +72,7 @@ def generate_outfit_image(context: ToolContext, args: OutfitImageArgs) -> ToolRe
                 product_ids=args.product_ids,
                 wardrobe_item_ids=args.wardrobe_item_ids,
                 occasion=args.occasion,
+                style=args.style,
             )
         except ImageGenError as exc:
             data["generation_error"] = exc.message

@@ -102,7 +102,13 @@ def image_generation(step: Step, turn: Turn) -> Handled:
     )
     made = turn.call(
         "generate_outfit_image",
-        {"product_ids": products, "wardrobe_item_ids": owned, "title": title, "occasion": title},
+        {
+            "product_ids": products,
+            "wardrobe_item_ids": owned,
+            "title": title,
+            "occasion": slots.occasion.value if slots.occasion else None,
+            "style": slots.styles[0].value if slots.styles else None,
+        },
     )
     if not made.ok:
         return Handled(
