@@ -37,6 +37,7 @@ DEFAULT_SUITES: dict[str, list[str]] = {
     "sizing": [],
     "recommend": [],
     "wardrobe": [],
+    "tryon": [],
     "scenarios": ["--k", "4"],
 }
 BENCHES: dict[str, list[str]] = {
@@ -44,6 +45,7 @@ BENCHES: dict[str, list[str]] = {
     "bench-sizing": [],
     "bench-recommend": [],
     "bench-agent": ["--no-llm"],
+    "bench-tryon": [],
 }
 SUITE_TIMEOUT_S = 1800
 _SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "KEY")
