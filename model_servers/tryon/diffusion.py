@@ -34,7 +34,7 @@ from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
 from model_servers import sd15
 from tools.tryon.engine import RGB, GarmentKind, Mask, TryOnRequest, TryOnResult
-from tools.tryon.post import LanczosUpscaler, Upscaler, paste_back
+from tools.tryon.post import LanczosUpscaler, Upscaler, match_colour, paste_back
 
 logger = logging.getLogger(__name__)
 
@@ -394,6 +394,8 @@ class DiffusionTryOnEngine:
         h, w = prepared.person.shape[:2]
         full = self.upscaler.upscale(np.ascontiguousarray(crop), (w, h))
         region = prepared.agnostic
+        # The model redraws the kept part too; how far its tone drifted there corrects the garment.
+        full = match_colour(full, prepared.person, region)
         # Feather inwards: the seam's soft edge lies inside the region, not over kept pixels.
         inner = region
         if self.feather_px > 0:
