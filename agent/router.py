@@ -200,7 +200,7 @@ class IntentClassifier:
     def route(self, text: str) -> list[IntentScore]:
         """The requests in one message, in the order asked; one entry for a single request."""
         whole = self.predict(text)
-        clauses = split_clauses(text)
+        clauses = _attach_bare_memory_requests(split_clauses(text))
         if len(clauses) < 2:
             return [whole]
         found: list[IntentScore] = []
@@ -236,6 +236,26 @@ def _colour_pairs() -> re.Pattern[str]:
 #: "white and blue", "black and white": one colour list, never two requests.
 _COLOUR_AND = _colour_pairs()
 _KEPT_AND = "\u2060and\u2060"
+
+
+#: A clause that only asks to remember ("…, please remember", "…，帮我记住"): it is about the clause
+#: before it, not a request of its own.
+_BARE_MEMORY = re.compile(
+    r"^(?:and\s+|please\s+|pls\s+)*(?:remember|keep (?:that|it|this) in mind|note|save)"
+    r"(?:\s+(?:that|it|this|them))?(?:\s+(?:please|for me))?[\s.!。！]*$"
+    r"|^(?:请|帮我|麻烦)?(?:记住|记一下|记下来|保存一下|存一下)(?:吧|哦|呀)?[\s。！]*$",
+    re.IGNORECASE,
+)
+
+
+def _attach_bare_memory_requests(clauses: list[str]) -> list[str]:
+    merged: list[str] = []
+    for clause in clauses:
+        if merged and _BARE_MEMORY.match(clause.strip()):
+            merged[-1] = f"{merged[-1]} {clause}"
+        else:
+            merged.append(clause)
+    return merged
 
 
 def split_clauses(text: str) -> list[str]:

@@ -157,3 +157,20 @@ def test_training_embeddings_are_cached_on_disk(tmp_path):
     assert encoder.calls == 1  # read back, not recomputed
     text = "what size should I order"
     assert first.predict(text) == second.predict(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I love navy blue and black, please remember",
+        "我喜欢黑色和白色，帮我记住",
+        "I like linen, keep that in mind",
+    ],
+)
+def test_a_bare_remember_belongs_to_the_clause_before_it(classifier: IntentClassifier, text: str) -> None:
+    assert [r.intent for r in classifier.route(text)] == [Intent.profile_update]
+
+
+def test_a_remember_clause_with_its_own_content_stays_a_request(classifier: IntentClassifier) -> None:
+    routed = classifier.route("show me navy jackets, and remember I like slim fit")
+    assert [r.intent for r in routed] == [Intent.product_search, Intent.profile_update]
