@@ -7,9 +7,14 @@ benchmark measures the published architecture, and from a weights folder otherwi
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import torch
+from diffusers.models.autoencoders.autoencoder_kl import AutoencoderKL
+from diffusers.models.unets.unet_2d_condition import UNet2DConditionModel
 from diffusers.schedulers.scheduling_ddim import DDIMScheduler
 
 Size = Literal["tiny", "full"]
@@ -92,3 +97,35 @@ def place(model: _M, device: torch.device, dtype: torch.dtype) -> _M:
     torch.nn.Module.to(model, device=device, dtype=dtype)
     model.eval()
     return model
+
+
+def check_size(size: str) -> None:
+    if size not in ("tiny", "full"):
+        raise ValueError(f"size must be 'tiny' or 'full', got {size!r}")
+
+
+@contextlib.contextmanager
+def random_init(device: str | None, seed: int) -> Iterator[torch.device]:
+    """Build random-weight models inside this block: seeded without touching the caller's random
+    state, and directly on the target device (a full UNet's random init on the CPU is slow)."""
+    target = torch.device(device or default_device())
+    forked = [target.index or 0] if target.type == "cuda" else []
+    with torch.random.fork_rng(devices=forked), torch.device(target):
+        torch.manual_seed(seed)
+        yield target
+
+
+def weights_folder(path: str | Path) -> Path:
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no weights folder at {folder}")
+    return folder
+
+
+def load_core(folder: Path, dtype: torch.dtype) -> tuple[UNet2DConditionModel, AutoencoderKL, DDIMScheduler]:
+    """The UNet, VAE and scheduler of a diffusers folder, read locally only (nothing is downloaded)."""
+    common: dict[str, Any] = {"local_files_only": True, "torch_dtype": dtype}
+    unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", **common)
+    vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", **common)
+    scheduler = DDIMScheduler.from_pretrained(folder, subfolder="scheduler", local_files_only=True)
+    return cast(UNet2DConditionModel, unet), cast(AutoencoderKL, vae), cast(DDIMScheduler, scheduler)

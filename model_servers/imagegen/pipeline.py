@@ -339,13 +339,8 @@ class TextToImage:
         dtype: torch.dtype | None = None,
     ) -> TextToImage:
         """The architecture with random weights, whose pictures are noise: for tests and benchmarks."""
-        if size not in ("tiny", "full"):
-            raise ValueError(f"size must be 'tiny' or 'full', got {size!r}")
-        target = torch.device(device or sd15.default_device())
-        forked = [target.index or 0] if target.type == "cuda" else []
-        # Initialise on the target device: a full UNet's random init on the CPU is slow.
-        with torch.random.fork_rng(devices=forked), torch.device(target):
-            torch.manual_seed(seed)
+        sd15.check_size(size)
+        with sd15.random_init(device, seed) as target:
             unet = UNet2DConditionModel(**sd15.unet_config(size, in_channels=4))
             vae = AutoencoderKL(**_vae_config(size))
             controlnets = {kind: _random_controlnet(unet, size) for kind in controls}
@@ -368,15 +363,11 @@ class TextToImage:
         """A local diffusers folder: ``unet/``, ``vae/``, ``scheduler/``, optionally
         ``controlnet/pose/`` and ``controlnet/edges/``, and either ``hashing_text_encoder.safetensors``
         (a saved random model) or ``text_encoder/`` + ``tokenizer/`` (CLIP; needs ``transformers``)."""
-        folder = Path(path)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no weights folder at {folder}")
+        folder = sd15.weights_folder(path)
         target = device or sd15.default_device()
         torch_dtype = dtype or sd15.default_dtype(torch.device(target).type)
+        unet, vae, scheduler = sd15.load_core(folder, torch_dtype)
         common: dict[str, Any] = {"local_files_only": True, "torch_dtype": torch_dtype}
-        unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", **common)
-        vae = AutoencoderKL.from_pretrained(folder, subfolder="vae", **common)
-        scheduler = DDIMScheduler.from_pretrained(folder, subfolder="scheduler", local_files_only=True)
         controlnets: dict[ControlKind, ControlNetModel] = {}
         for kind in CONTROL_KINDS:
             if (folder / "controlnet" / kind).is_dir():
@@ -391,9 +382,9 @@ class TextToImage:
         if (folder / PIPELINE_CONFIG).is_file():
             settings.update(json.loads((folder / PIPELINE_CONFIG).read_text()))
         return cls(
-            cast(UNet2DConditionModel, unet),
-            cast(AutoencoderKL, vae),
-            cast(DDIMScheduler, scheduler),
+            unet,
+            vae,
+            scheduler,
             encoder,
             controlnets=controlnets,
             name=str(settings["name"]),

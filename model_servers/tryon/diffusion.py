@@ -204,14 +204,8 @@ class DiffusionTryOnEngine:
         **kwargs: Any,
     ) -> DiffusionTryOnEngine:
         """The architecture with random weights (output is noise): for tests and benchmarks."""
-        if size not in ("tiny", "full"):
-            raise ValueError(f"size must be 'tiny' or 'full', got {size!r}")
-        target = torch.device(device or sd15.default_device())
-        forked = [target.index or 0] if target.type == "cuda" else []
-        # Initialise on the target device: a full UNet's random init on the CPU takes longer
-        # than the benchmark it serves.
-        with torch.random.fork_rng(devices=forked), torch.device(target):
-            torch.manual_seed(seed)
+        sd15.check_size(size)
+        with sd15.random_init(device, seed) as target:
             unet = UNet2DConditionModel(**sd15.unet_config(size, in_channels=9))
             vae = AutoencoderKL(**_vae_config(size))
         default_h, default_w = (64, 48) if size == "tiny" else (1024, 768)
@@ -235,26 +229,18 @@ class DiffusionTryOnEngine:
         ``tryon_engine.json`` beside them, when present, gives the resolution and sampling
         settings it was saved with; keyword arguments override it.
         """
-        folder = Path(path)
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no weights folder at {folder}")
+        folder = sd15.weights_folder(path)
         target = device or sd15.default_device()
         torch_dtype = dtype or sd15.default_dtype(torch.device(target).type)
-        unet = UNet2DConditionModel.from_pretrained(
-            folder, subfolder="unet", local_files_only=True, torch_dtype=torch_dtype
-        )
-        vae = AutoencoderKL.from_pretrained(
-            folder, subfolder="vae", local_files_only=True, torch_dtype=torch_dtype
-        )
-        scheduler = DDIMScheduler.from_pretrained(folder, subfolder="scheduler", local_files_only=True)
+        unet, vae, scheduler = sd15.load_core(folder, torch_dtype)
         settings: dict[str, Any] = {}
         if (folder / ENGINE_CONFIG).is_file():
             settings = json.loads((folder / ENGINE_CONFIG).read_text())
         settings.update(kwargs)
         return cls(
-            cast(UNet2DConditionModel, unet),
-            cast(AutoencoderKL, vae),
-            cast(DDIMScheduler, scheduler),
+            unet,
+            vae,
+            scheduler,
             device=target,
             dtype=torch_dtype,
             **settings,
