@@ -292,6 +292,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from model_servers.llm.client import LLMError
     from storage.stores import build_stores
     from tools.catalog.runtime import CatalogBackground, open_catalog
+    from tools.imagegen.runtime import open_imagegen
     from tools.profile.service import AccountService, ProfileService
     from tools.recommend.runtime import open_recommender
     from tools.registry import ToolServices
@@ -332,6 +333,7 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
             recommend=recommend,
             wardrobe=wardrobe,
             uploads=uploads,
+            imagegen=open_imagegen(settings, stores, catalog.catalog, wardrobe),
         )
         if settings.llm.provider == "embedded":
             sink.write("  (starting the embedded LLM server…)\n")

@@ -707,7 +707,8 @@ async def run_once(
     from agent.runtime import open_agent
     from storage.stores import build_stores
     from tools.catalog.runtime import open_catalog
-    from tools.imagegen.service import ImageGenError, ImageGenService
+    from tools.imagegen.runtime import open_imagegen
+    from tools.imagegen.service import ImageGenError
     from tools.profile.schemas import ProfileUpdate
     from tools.profile.service import AccountService, ProfileService
     from tools.recommend.runtime import open_recommender
@@ -764,7 +765,7 @@ async def run_once(
             wardrobe=wardrobe,
             uploads=uploads,
             tryon=open_tryon(settings, stores, catalog.catalog, wardrobe),
-            imagegen=ImageGenService(stores.objects, catalog.catalog, settings.catalog_dir, wardrobe),
+            imagegen=open_imagegen(settings, stores, catalog.catalog, wardrobe),
         )
         session: str | None = None
         async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:

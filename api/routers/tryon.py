@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from api.deps import CurrentUser, OwnTryOnJob, SettingsDep, TryOnDep, TryOnJobIdPath, UploadsDep
 from api.jobs import job_events
-from api.routers.wardrobe import ONE_PHOTO_BODY, _read_limited
+from api.routers.wardrobe import ONE_PHOTO_BODY, read_limited
 from tools.tryon.schemas import GarmentRef, TryOnJobRead
 
 router = APIRouter(prefix="/tryon", tags=["try-on"])
@@ -53,7 +53,7 @@ async def submit(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "name exactly one garment: product_id or wardrobe_item_id"
         ) from exc
     if photo is not None:
-        data = await _read_limited(photo, settings.wardrobe.max_upload_bytes)
+        data = await read_limited(photo, settings.wardrobe.max_upload_bytes)
     else:
         assert upload_id is not None
         data = await run_in_threadpool(uploads.read, user.id, upload_id)

@@ -42,7 +42,7 @@ BULK_BODY = 256 * 1024 * 1024
 ItemId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+async def read_limited(upload: UploadFile, limit: int) -> bytes:
     """The file's bytes, refusing (413) as soon as more than ``limit`` arrive."""
     data = await upload.read(limit + 1)
     if len(data) > limit:
@@ -66,7 +66,7 @@ async def upload_photo(
     user: CurrentUser, uploads: UploadsDep, settings: SettingsDep, file: Annotated[UploadFile, File()]
 ) -> UploadOut:
     """Keep a photo for the conversation ("add this to my wardrobe"); the chat message names its id."""
-    data = await _read_limited(file, settings.wardrobe.max_upload_bytes)
+    data = await read_limited(file, settings.wardrobe.max_upload_bytes)
     upload_id, image = uploads.save_image(user.id, data)
     return UploadOut(upload_id=upload_id, format=image.format, width=image.width, height=image.height)
 
@@ -80,7 +80,7 @@ async def add_item(
     caption: Annotated[str | None, Form(max_length=300)] = None,
     allow_duplicate: Annotated[bool, Form()] = False,
 ) -> AddedItem:
-    data = await _read_limited(photo, settings.wardrobe.max_upload_bytes)
+    data = await read_limited(photo, settings.wardrobe.max_upload_bytes)
     return wardrobe.add_photo(user.id, data, caption=caption, allow_duplicate=allow_duplicate)
 
 
@@ -104,7 +104,7 @@ async def add_items_in_bulk(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"{len(photos)} photos sent; import at most {settings.wardrobe.max_batch} at a time",
         )
-    files = [(p.filename or f"photo-{i + 1}", await _read_limited(p, settings.wardrobe.max_upload_bytes))
+    files = [(p.filename or f"photo-{i + 1}", await read_limited(p, settings.wardrobe.max_upload_bytes))
              for i, p in enumerate(photos)]  # fmt: skip
 
     def lines() -> Iterator[bytes]:
