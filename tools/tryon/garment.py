@@ -366,13 +366,11 @@ def _worn_cut(rgb: RGB, kind: GarmentKind) -> Mask | None:
     photos do): a cut of the whole picture would carry the model's head and arms onto the person.
     ``None`` when nobody wears it (a flat-lay or packshot)."""
     landmarks = person_landmarks(rgb)
-    if landmarks is None or min(landmarks[f"{s}_shoulder"][2] for s in ("left", "right")) < 0.6:
-        return None  # nobody wears it: no second, classical cut inside the person-aware one
     try:
-        cut = _WORN.segment(rgb)
+        cut = _WORN.cut_worn(rgb, landmarks)
     except ImageRejected:
         return None
-    if not cut.person:
+    if cut is None or landmarks is None:
         return None
     mask = np.asarray(cut.mask)
     if kind == "upper" and min(landmarks[f"{s}_hip"][2] for s in ("left", "right")) > 0.3:

@@ -316,12 +316,18 @@ class PersonAwareSegmenter:
         self.shoulder_visibility = shoulder_visibility
 
     def segment(self, rgb: RGB) -> Segmentation:
-        work = resize_max_side(rgb, WORKING_SIDE)
-        lm = _MP.landmarks(work)
+        worn = self.cut_worn(rgb, person_landmarks(rgb))
+        return worn if worn is not None else self.fallback.segment(rgb)
+
+    def cut_worn(self, rgb: RGB, lm: Landmarks | None) -> Segmentation | None:
+        """The garment cut from the person ``lm`` found in ``rgb`` (``person_landmarks``), or
+        ``None`` when nobody with visible shoulders wears anything garment-sized there. Callers
+        that already hold the landmarks pass them, so pose runs once per photo."""
         if lm is None or not _visible(
             lm, "left_shoulder", "right_shoulder", threshold=self.shoulder_visibility
         ):
-            return self.fallback.segment(rgb)
+            return None
+        work = resize_max_side(rgb, WORKING_SIDE)
         h, w = work.shape[:2]
         person = _MP.person_mask(work) > 0.5
         garment = person & clothing_region(lm, w, h)
@@ -329,7 +335,7 @@ class PersonAwareSegmenter:
             garment &= ~skin_mask(work, lm)
         garment = _clean(garment, max(h, w))
         if garment.mean() < MIN_COVERAGE:
-            return self.fallback.segment(rgb)
+            return None
         return _finish(garment, rgb.shape, "person", person=True)
 
 
