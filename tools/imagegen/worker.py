@@ -37,20 +37,10 @@ class ImageGenWorker(JobWorker[ClaimedImage, Generated]):
         generator: HttpImageGenerator,
         bus: EventBus,
         cache: Cache,
-        *,
-        poll_timeout_s: float = 0.5,
-        sweep_every_s: float = 30.0,
-        backoff_s: float = 0.5,
+        **timing: float,
     ) -> None:
-        super().__init__(
-            jobs,
-            bus,
-            cache,
-            group=GROUP,
-            poll_timeout_s=poll_timeout_s,
-            sweep_every_s=sweep_every_s,
-            backoff_s=backoff_s,
-        )
+        """``timing``: ``JobWorker``'s poll_timeout_s, sweep_every_s and backoff_s."""
+        super().__init__(jobs, bus, cache, group=GROUP, **timing)
         self.image_jobs = jobs
         self.generator = generator
 
