@@ -31,7 +31,12 @@ def build_engine(settings: Settings) -> TryOnEngine:
 
 
 def engine_name(settings: Settings) -> str:
-    return "model-server" if settings.tryon.engine == "model_server" else "geometric-cpu"
+    """The name ``build_engine`` gives its engine (part of every job id), without building it."""
+    if settings.tryon.engine == "model_server":
+        return HttpTryOnEngine.name
+    from tools.tryon.geometric import GeometricEngine
+
+    return GeometricEngine.name
 
 
 def open_tryon(
