@@ -19,8 +19,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from agent.memory import SessionInfo
 from agent.service import ChatService
+from agent.turns import TurnRunner
 from api.evals_runs import EvalRuns
-from api.streaming import TurnRunner
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
 from storage.stores import Stores

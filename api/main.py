@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.runtime import open_agent
 from agent.service import ChatService
+from agent.turns import TurnRunner
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.evals_runs import EvalRuns
@@ -42,7 +43,6 @@ from api.routers import (
 )
 from api.routers import tryon as tryon_routes
 from api.routers import wardrobe as wardrobe_routes
-from api.streaming import TurnRunner
 from api.tokens import TokenService
 from core.config import Settings, get_settings
 from core.logging import configure_logging

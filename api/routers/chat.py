@@ -30,9 +30,10 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
+from agent.turns import TurnRunner
 from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate_until
 from api.errors import SESSION_NOT_FOUND
-from api.streaming import TurnRunner, session_stream, sse_bytes
+from api.streaming import session_stream, sse_bytes
 from api.tokens import TokenService
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService
