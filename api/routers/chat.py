@@ -20,32 +20,26 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
 from agent.turns import TurnRunner
-from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep, authenticate_until
+from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep
 from api.errors import SESSION_NOT_FOUND
+from api.sockets import AuthFrame, SignedIn, authenticate_socket, close_unauthorized, receive_text
 from api.streaming import session_stream, sse_bytes
-from api.tokens import TokenService
 from tools.profile.schemas import UserRead
-from tools.profile.service import AccountService
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
 #: Longer messages are refused with 422. The agent's own guard answers anything over 4,000
 #: characters with a polite reply, so this only stops payloads nobody types.
 MAX_MESSAGE_CHARS = 20_000
-#: WebSocket close code for a missing or invalid token (4000-4999 are the application's).
-WS_UNAUTHORIZED = 4401
-AUTH_FRAME_TIMEOUT_S = 10.0
 EXPIRY_CLOSE_REASON = 'token expired: send {"type": "auth", "token": ...} with a new one, or reconnect'
 #: Sessions one socket relays at a time; the oldest is let go first (a new turn there re-watches it).
 WATCHED_SESSIONS = 32
@@ -162,11 +156,6 @@ async def watch_my_session(session: OwnSession, chat: ChatDep) -> AsyncIterator[
 # --- WebSocket ------------------------------------------------------------------------------
 
 
-class _AuthFrame(BaseModel):
-    type: Literal["auth"]
-    token: str = Field(max_length=8192)
-
-
 class _MessageFrame(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -188,7 +177,7 @@ async def chat_socket(
 ) -> None:
     await websocket.accept()
     try:
-        signed_in = await _authenticate(websocket, token, tokens, accounts)
+        signed_in = await authenticate_socket(websocket, token, tokens, accounts)
         if signed_in is None:
             return
         socket = _ChatSocket(websocket, chat, turns, signed_in)
@@ -198,63 +187,6 @@ async def chat_socket(
             socket.close()
     except WebSocketDisconnect:
         return
-
-
-async def _receive_text(websocket: WebSocket) -> str:
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
-    text = message.get("text")
-    if text is None:
-        text = bytes(message.get("bytes") or b"").decode("utf-8", "replace")
-    return str(text)
-
-
-@dataclass
-class _SignedIn:
-    """Who the socket speaks for, with the token that says so and when it stops saying so."""
-
-    user: UserRead
-    token: str
-    expires_at: float
-    tokens: TokenService
-    accounts: AccountService
-
-    async def recheck(self, token: str | None = None) -> None:
-        """Re-validate (a disabled account or an expired token counts at once); raises HTTPException."""
-        user, expires_at = await run_in_threadpool(
-            authenticate_until, token or self.token, self.tokens, self.accounts
-        )
-        if user.id != self.user.id:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the new token is for another account")
-        self.user, self.expires_at = user, expires_at
-        if token:
-            self.token = token
-
-
-async def _close_unauthorized(websocket: WebSocket, detail: object) -> None:
-    # A close frame's reason is limited to 123 bytes.
-    await websocket.close(WS_UNAUTHORIZED, str(detail).encode()[:120].decode("utf-8", "ignore"))
-
-
-async def _authenticate(
-    websocket: WebSocket, token: str | None, tokens: TokenService, accounts: AccountService
-) -> _SignedIn | None:
-    """The signed-in user, or ``None`` once the socket is closed with 4401."""
-    if token is None:
-        try:
-            async with asyncio.timeout(AUTH_FRAME_TIMEOUT_S):
-                text = await _receive_text(websocket)
-            token = _AuthFrame.model_validate_json(text).token
-        except (TimeoutError, ValidationError):
-            await websocket.close(WS_UNAUTHORIZED, 'send {"type": "auth", "token": ...} first')
-            return None
-    try:
-        user, expires_at = await run_in_threadpool(authenticate_until, token, tokens, accounts)
-    except HTTPException as exc:
-        await _close_unauthorized(websocket, exc.detail)
-        return None
-    return _SignedIn(user, token, expires_at, tokens, accounts)
 
 
 def _validation_summary(exc: ValidationError) -> str:
@@ -274,7 +206,7 @@ class _ChatSocket:
     """
 
     def __init__(
-        self, websocket: WebSocket, chat: ChatService, turns: TurnRunner, signed_in: _SignedIn
+        self, websocket: WebSocket, chat: ChatService, turns: TurnRunner, signed_in: SignedIn
     ) -> None:
         self._ws = websocket
         self._chat = chat
@@ -295,9 +227,9 @@ class _ChatSocket:
     async def serve(self) -> None:
         await self._ready()
         while True:
-            text = await _receive_text(self._ws)
+            text = await receive_text(self._ws)
             try:
-                renewal = _AuthFrame.model_validate_json(text)
+                renewal = AuthFrame.model_validate_json(text)
             except ValidationError:
                 renewal = None
             if renewal is not None:
@@ -336,14 +268,14 @@ class _ChatSocket:
             await self._signed_in.recheck(token)
         except HTTPException as exc:
             async with self._lock:
-                await _close_unauthorized(self._ws, exc.detail)
+                await close_unauthorized(self._ws, exc.detail)
             return False
         return True
 
     async def _close_at_expiry(self) -> None:
         await asyncio.sleep(max(0.0, self._signed_in.expires_at - time.time()))
         async with self._lock:
-            await _close_unauthorized(
+            await close_unauthorized(
                 self._ws, 'token expired: send {"type": "auth", "token": ...} or reconnect'
             )
 
