@@ -51,14 +51,17 @@ install-dev: $(UV) system-packages
 	$(UV) sync --frozen --extra dev --extra local-llm --extra diffusion --python $(PYTHON)
 
 # Debian packages the app itself uses: a CJK font, so Chinese text on outfit boards is drawn
-# rather than shown as empty boxes. Installed only when missing, and only as root.
-CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+# rather than shown as empty boxes; espeak-ng, the embedded voice for spoken replies; flite, whose
+# voices record the spoken test utterances (`python -m evals voice`). Installed only when missing,
+# and only as root.
+DEBIAN_PACKAGES := fonts-wqy-microhei espeak-ng flite
 system-packages:
-	@if [ ! -f $(CJK_FONT) ]; then \
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei; \
-	  else echo "note: install fonts-wqy-microhei (apt) for Chinese text on outfit images"; fi; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "note: install $$missing (apt): Chinese text on outfit images, spoken replies, voice evaluation"; fi; \
 	fi
 
 # The settings fail closed (production) unless told otherwise; this is the development command.

@@ -9,7 +9,9 @@ green CI run always means the adapters ran against the real thing.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,26 @@ def database(sql_settings: Settings) -> Iterator[Database]:
     db.migrate()
     yield db
     db.close()
+
+
+# --- speech -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def flite(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], bytes]:
+    """``sentence`` spoken by flite's ``slt`` voice as 16 kHz WAV (cached per sentence): test speech
+    made on the spot, since no recordings can be fetched here."""
+    binary = shutil.which("flite")
+    if binary is None:
+        pytest.skip("flite is not installed (Debian: apt-get install flite; `make system-packages`)")
+    folder = tmp_path_factory.mktemp("flite")
+    cache: dict[str, bytes] = {}
+
+    def speak(sentence: str) -> bytes:
+        if sentence not in cache:
+            out = folder / f"{len(cache)}.wav"
+            subprocess.run([binary, "-voice", "slt", "-t", sentence, "-o", str(out)], check=True, timeout=30)  # noqa: S603 - fixed binary
+            cache[sentence] = Path(out).read_bytes()
+        return cache[sentence]
+
+    return speak
