@@ -6,6 +6,8 @@ slots) without starting any server.
 
 ``chat``: talk to the whole agent in a terminal, on the embedded stores, as a local
 account and without signing in; for trying the agent out and for demos.
+
+``voice --wav IN --out OUT.wav``: the same, spoken: one turn from a recording, the reply as WAV.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
@@ -29,6 +31,8 @@ from agent.slots import extract_slots
 
 if TYPE_CHECKING:
     from agent.service import ChatEvent, ChatService
+    from core.config import Settings
+    from tools.profile.schemas import UserRead
 
 logger = logging.getLogger(__name__)
 
@@ -284,11 +288,40 @@ async def converse(
     return 1 if failed else 0
 
 
-async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
+class _SetupError(Exception):
+    """The local agent could not start; the message is for the terminal, the code for the shell."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _local_settings(args: argparse.Namespace) -> Settings:
+    from core.config import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise _SetupError(f"invalid settings:\n{exc}", 2) from None
+    if settings.environment not in ("development", "test"):
+        raise _SetupError(
+            "the terminal chat acts for an account without signing in, so it runs only with "
+            f"IK_ENVIRONMENT=development or test (it is {settings.environment})",
+            2,
+        )
+    if args.llm != "settings":
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": args.llm})})
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def _local_agent(
+    settings: Settings, args: argparse.Namespace, sink: TextIO
+) -> AsyncIterator[tuple[ChatService, UserRead]]:
+    """The whole agent on the embedded stores, acting for a local account (``chat`` and ``voice``)."""
     from agent.langgraph_app import LOCAL_USER_EMAIL, ensure_local_account
     from agent.runtime import open_agent
     from agent.service import SessionNotFound
-    from core.config import Settings
     from model_servers.llm.client import LLMError
     from storage.stores import build_stores
     from tools.catalog.runtime import CatalogBackground, open_catalog
@@ -298,20 +331,6 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
     from tools.registry import ToolServices
     from tools.sizing.runtime import open_sizing
     from tools.wardrobe.runtime import open_wardrobe
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"error: invalid settings:\n{exc}\n")
-        return 2
-    if settings.environment not in ("development", "test"):
-        sys.stderr.write(
-            "error: the terminal chat acts for an account without signing in, so it runs only with "
-            f"IK_ENVIRONMENT=development or test (it is {settings.environment})\n"
-        )
-        return 2
-    if args.llm != "settings":
-        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": args.llm})})
 
     stores = await asyncio.to_thread(build_stores, settings)
     background: CatalogBackground | None = None
@@ -344,24 +363,35 @@ async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
                     try:
                         await service.owned(user.id, args.session)
                     except SessionNotFound:
-                        sys.stderr.write(f"error: {user.email} has no session {args.session}\n")
-                        return 2
-                replies = {
-                    "none": "template replies",
-                    "embedded": f"{settings.llm.model} (embedded)",
-                    "openai": f"{settings.llm.model} at {settings.llm.base_url}",
-                }[settings.llm.provider]
-                sink.write(f"Innovation-kun · {user.email} · {replies} · {COMMANDS_HELP}\n")
-                sink.flush()
-                interactive = source.isatty()
-                return await converse(service, user.id, args.session, source, sink, interactive=interactive)
+                        raise _SetupError(f"{user.email} has no session {args.session}", 2) from None
+                yield service, user
         except LLMError as exc:  # turns catch their own errors, so this is the LLM failing to start
-            sys.stderr.write(f"error: the LLM is not available: {exc}\n")
-            return 1
+            raise _SetupError(f"the LLM is not available: {exc}", 1) from None
     finally:
         if background is not None:
             await asyncio.to_thread(background.stop)
         await asyncio.to_thread(stores.close)
+
+
+def _replies_by(settings: Settings) -> str:
+    return {
+        "none": "template replies",
+        "embedded": f"{settings.llm.model} (embedded)",
+        "openai": f"{settings.llm.model} at {settings.llm.base_url}",
+    }[settings.llm.provider]
+
+
+async def _chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
+    try:
+        settings = _local_settings(args)
+        async with _local_agent(settings, args, sink) as (service, user):
+            sink.write(f"Innovation-kun · {user.email} · {_replies_by(settings)} · {COMMANDS_HELP}\n")
+            sink.flush()
+            interactive = source.isatty()
+            return await converse(service, user.id, args.session, source, sink, interactive=interactive)
+    except _SetupError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.code
 
 
 def chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
@@ -374,6 +404,26 @@ def chat(args: argparse.Namespace, source: TextIO, sink: TextIO) -> int:
         return asyncio.run(_chat(args, source, sink))
     except KeyboardInterrupt:
         sink.write("\n")
+        return 130
+
+
+async def _voice(args: argparse.Namespace, sink: TextIO) -> int:
+    from agent.voice.cli import speak_turn
+
+    try:
+        settings = _local_settings(args)
+        async with _local_agent(settings, args, sink) as (service, user):
+            return await speak_turn(service, user.id, settings, args, sink)
+    except _SetupError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return exc.code
+
+
+def voice(args: argparse.Namespace, sink: TextIO) -> int:
+    os.environ.setdefault("IK_ENVIRONMENT", "development")
+    try:
+        return asyncio.run(_voice(args, sink))
+    except KeyboardInterrupt:
         return 130
 
 
@@ -398,6 +448,18 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: 
         help="whose data the agent uses, created on first use (default: the local account you@localhost)",
     )
     talk.add_argument("--session", metavar="ID", help="resume this conversation")
+    spoken = commands.add_parser(
+        "voice",
+        help="one spoken turn: a recording in (WAV, or Opus/WebM/MP3/FLAC), the spoken reply out as WAV",
+    )
+    spoken.add_argument("--wav", required=True, metavar="IN", help="what the person says")
+    spoken.add_argument("--out", required=True, metavar="OUT.wav", help="where the spoken reply is written")
+    spoken.add_argument(
+        "--locale", choices=["en", "zh"], default=None, help="the language spoken (default en)"
+    )
+    spoken.add_argument("--llm", choices=LLM_CHOICES, default="settings", help="as for chat")
+    spoken.add_argument("--user", metavar="EMAIL", help="as for chat")
+    spoken.add_argument("--session", metavar="ID", help="continue this conversation")
     args = parser.parse_args(argv)
     if args.command == "route":
         if args.jsonl == "-":
@@ -410,6 +472,8 @@ def main(argv: list[str] | None = None, *, stdin: TextIO | None = None, stdout: 
             return 2
     if args.command == "chat":
         return chat(args, source, sink)
+    if args.command == "voice":
+        return voice(args, sink)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -223,6 +223,34 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "handback": ("You're back with the assistant. How can I help?", "已切回智能助手。还有什么可以帮你？"),
     "failed": ("Something went wrong on my side: {reason}", "我这边出了点问题：{reason}"),
     "nothing": ("Could you tell me a bit more about what you need?", "能再具体说说你需要什么吗？"),
+    # voice chat: what the person hears when there is nothing to answer yet
+    "voice_no_speech": (
+        "I didn't hear anything. Could you say that again?",
+        "我没有听到声音，可以再说一遍吗？",
+    ),
+    "voice_not_understood": (
+        "Sorry, I couldn't make that out. Could you say it again, a little more slowly?",
+        "抱歉，我没听清，可以慢一点再说一遍吗？",
+    ),
+    "voice_language_unsupported": (
+        "Sorry, speech recognition here only understands English. You can type, or ask for the Whisper "
+        "speech server to be set up.",
+        "抱歉，这里的语音识别目前只支持英语，暂时听不懂中文。"
+        "你可以直接打字，或者请管理员配置 Whisper 语音识别服务。",
+    ),
+    "voice_asr_unavailable": (
+        "Sorry, speech recognition isn't working right now. Please type your message instead.",
+        "抱歉，语音识别暂时不可用，请先打字告诉我。",
+    ),
+    "voice_too_long": (
+        "I stopped listening after {seconds} seconds and answered what I heard. Shorter questions work best.",
+        "我听了 {seconds} 秒后就先回答了听到的内容，问题短一点效果更好。",
+    ),
+    "voice_more_on_screen": ("The details are in the chat.", "详细内容在聊天里。"),
+    "voice_clipped": (
+        "Your microphone sounds too loud and distorted, which makes you harder to understand.",
+        "你的麦克风音量太大，声音失真了，会影响识别。",
+    ),
 }
 
 CAPABILITIES: dict[str, tuple[str, str]] = {

@@ -159,10 +159,11 @@ class ChatService:
         events = []
         for message in snapshot.values.get("messages", []):
             if isinstance(message, HumanMessage):
+                kept = {k: v for k, v in message.additional_kwargs.items() if k in ("attachments", "voice")}
                 events.append(
                     ChatEvent(
                         event="message",
-                        data={"id": message.id, "role": "user", "text": message_text(message)},
+                        data={"id": message.id, "role": "user", "text": message_text(message), **kept},
                     )
                 )
             elif isinstance(message, AIMessage):
@@ -195,9 +196,12 @@ class ChatService:
         session_id: str | None = None,
         locale: Literal["zh", "en"] | None = None,
         attachments: Sequence[str] = (),
+        voice: dict[str, Any] | None = None,
     ) -> AsyncIterator[ChatEvent]:
-        """Run one turn. ``attachments`` are upload ids (photos) sent with the text; they travel in
-        the message's ``additional_kwargs`` so the graph's input stays messages only."""
+        """Run one turn. ``attachments`` are upload ids (photos) sent with the text, ``voice`` what the
+        recogniser said about a spoken message (engine, duration, confidence); both travel in the
+        message's ``additional_kwargs`` so the graph's input stays messages only, and both are kept
+        with the conversation."""
         info, replaced = await self.open_session(user_id, session_id)
         yield ChatEvent(
             event="session",
@@ -207,7 +211,9 @@ class ChatService:
                 "replaces": replaced,
             },
         )
-        extra = {"attachments": list(attachments)} if attachments else {}
+        extra: dict[str, Any] = {"attachments": list(attachments)} if attachments else {}
+        if voice is not None:
+            extra["voice"] = voice
         human = HumanMessage(content=text, id=str(uuid.uuid4()), additional_kwargs=extra)
         self.hub.publish(
             info.id,

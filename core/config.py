@@ -347,6 +347,54 @@ class ImageGenSettings(BaseModel):
         return self
 
 
+class SpeechSettings(BaseModel):
+    """Voice chat: who hears the person, who speaks the replies, and when an utterance has ended."""
+
+    #: ``embedded``: PocketSphinx in the API process (English only).
+    #: ``server``: an OpenAI-compatible ``POST {asr_url}/audio/transcriptions`` (Whisper on vLLM or
+    #: ``python -m model_servers.speech``), which Chinese needs.
+    asr: Literal["embedded", "server"] = "embedded"
+    asr_url: str | None = None
+    asr_model: str = "whisper-1"
+    #: Languages the recognition server handles.
+    asr_languages: list[Literal["en", "zh"]] = ["en", "zh"]
+    #: ``embedded``: espeak-ng (English and Mandarin). ``server``: ``POST {tts_url}/audio/speech``.
+    tts: Literal["embedded", "server"] = "embedded"
+    tts_url: str | None = None
+    tts_model: str = "tts-1"
+    tts_voice_en: str = "en"
+    tts_voice_zh: str = "zh"
+    api_key: SecretStr | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
+    #: PocketSphinx's domain language model, built from the intent training sentences and the catalog's
+    #: product names on first use (a few seconds) and kept here, one file per version of its sources.
+    lm_dir: Path = (
+        Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "models" / "speech"
+    )
+    #: ``domain``: that model (WER 0.10 vs 0.18 on the voice evaluation); ``general``: PocketSphinx's own.
+    asr_lm: Literal["domain", "general"] = "domain"
+    #: PocketSphinx decoders kept loaded (~60 MB each); one per utterance being recognised at once.
+    asr_pool: Annotated[int, Field(ge=1, le=32)] = 4
+    #: Quiet that ends an utterance. Each millisecond here is a millisecond of reply latency; under
+    #: ~250 ms people are cut off mid-sentence when they pause.
+    end_silence_ms: Annotated[int, Field(ge=100, le=3000)] = 350
+    #: An utterance is answered once it reaches this length, as if the person had paused.
+    max_utterance_s: Annotated[float, Field(ge=2, le=120)] = 30.0
+    #: Recordings (``python -m agent voice``, uploads) longer than this are refused.
+    max_recording_s: Annotated[float, Field(ge=5, le=3600)] = 120.0
+    #: A voice socket that has heard nothing for this long is closed.
+    idle_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 300.0
+
+    @model_validator(mode="after")
+    def _servers_need_urls(self) -> Self:
+        for engine, url, name in ((self.asr, self.asr_url, "ASR"), (self.tts, self.tts_url, "TTS")):
+            if engine == "server" and not url:
+                raise ValueError(f"IK_SPEECH__{name}=server needs IK_SPEECH__{name}_URL")
+            if url and not url.startswith(("http://", "https://")):
+                raise ValueError(f"IK_SPEECH__{name}_URL must be an http(s):// URL")
+        return self
+
+
 class AuthSettings(BaseModel):
     """Tokens and the first administrator account."""
 
@@ -463,6 +511,7 @@ class Settings(BaseSettings):
     wardrobe: WardrobeSettings = WardrobeSettings()
     tryon: TryOnSettings = TryOnSettings()
     imagegen: ImageGenSettings = ImageGenSettings()
+    speech: SpeechSettings = SpeechSettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""
