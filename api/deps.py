@@ -20,6 +20,7 @@ from fastapi.security import OAuth2PasswordBearer
 from agent.memory import SessionInfo
 from agent.service import ChatService
 from agent.turns import TurnRunner
+from agent.voice.engines import LazySpeech
 from api.evals_runs import EvalRuns
 from api.tokens import InvalidToken, TokenService
 from core.config import Settings
@@ -112,6 +113,11 @@ def _uploads(connection: HTTPConnection) -> UploadStore:
     return uploads
 
 
+def _speech(connection: HTTPConnection) -> LazySpeech:
+    speech: LazySpeech = connection.app.state.speech
+    return speech
+
+
 def _eval_runs(connection: HTTPConnection) -> EvalRuns:
     runs: EvalRuns = connection.app.state.eval_runs
     return runs
@@ -129,6 +135,7 @@ ProfilesDep = Annotated[ProfileService, Depends(_profiles)]
 TokensDep = Annotated[TokenService, Depends(_tokens)]
 ChatDep = Annotated[ChatService, Depends(_chat)]
 TurnsDep = Annotated[TurnRunner, Depends(_turns)]
+SpeechDep = Annotated[LazySpeech, Depends(_speech)]
 CatalogDep = Annotated[CatalogStore, Depends(_catalog)]
 WebhookDep = Annotated[WebhookProcessor, Depends(_webhook)]
 SizingDep = Annotated[SizingService, Depends(_sizing)]

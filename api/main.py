@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from agent.runtime import open_agent
 from agent.service import ChatService
 from agent.turns import TurnRunner
+from agent.voice.engines import LazySpeech
 from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.evals_runs import EvalRuns
@@ -42,6 +43,7 @@ from api.routers import (
     users,
 )
 from api.routers import tryon as tryon_routes
+from api.routers import voice as voice_routes
 from api.routers import wardrobe as wardrobe_routes
 from api.tokens import TokenService
 from core.config import Settings, get_settings
@@ -201,6 +203,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             turns = TurnRunner()
             app.state.turns = turns
             stack.push_async_callback(turns.drain)
+            speech = LazySpeech(settings)
+            app.state.speech = speech
+            stack.callback(speech.close)
             stop = asyncio.Event()
             relay = asyncio.create_task(relay_forever(OutboxRelay(stores.db, stores.events), stop))
             purge = asyncio.create_task(_purge_forever(chat_service, stop))
@@ -238,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         profiles.router,
         chat.router,
+        voice_routes.router,
         support.router,
         catalog.router,
         alerts.router,

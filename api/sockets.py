@@ -82,3 +82,8 @@ async def authenticate_socket(
         await close_unauthorized(websocket, exc.detail)
         return None
     return SignedIn(user, token, expires_at, tokens, accounts)
+
+
+def validation_summary(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'frame'}: {e['msg']}" for e in exc.errors()[:5]]
+    return "invalid frame: " + "; ".join(parts)

@@ -31,7 +31,14 @@ from agent.service import ChatEvent, ChatService, SessionNotFound
 from agent.turns import TurnRunner
 from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep
 from api.errors import SESSION_NOT_FOUND
-from api.sockets import AuthFrame, SignedIn, authenticate_socket, close_unauthorized, receive_text
+from api.sockets import (
+    AuthFrame,
+    SignedIn,
+    authenticate_socket,
+    close_unauthorized,
+    receive_text,
+    validation_summary,
+)
 from api.streaming import session_stream, sse_bytes
 from tools.profile.schemas import UserRead
 
@@ -189,11 +196,6 @@ async def chat_socket(
         return
 
 
-def _validation_summary(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(map(str, e['loc'])) or 'frame'}: {e['msg']}" for e in exc.errors()[:5]]
-    return "invalid frame: " + "; ".join(parts)
-
-
 class _ChatSocket:
     """One authenticated socket: runs its turns and relays the hub for the sessions it used.
 
@@ -241,7 +243,7 @@ class _ChatSocket:
             try:
                 frame = _MessageFrame.model_validate_json(text)
             except ValidationError as exc:
-                await self._error(_validation_summary(exc))
+                await self._error(validation_summary(exc))
                 continue
             if not await self._recheck():
                 return
