@@ -145,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     wardrobe.add_argument(
         "--captions", type=Path, default=None, help="captions JSON Lines (id, caption, lang)"
     )
+    voice = suites.add_parser(
+        "voice", help="speech: recogniser WER (domain vs general LM), spoken round-trip latency, bad audio"
+    )
+    voice.add_argument("--voices", type=_ids, default=None, help="comma-separated: slt,rms,awb,kal16,espeak")
+    voice.add_argument("--limit", type=_positive, default=None, help="only the first N utterances")
+    voice.add_argument("--latency-turns", type=_positive, default=20, help="round trips to time")
+    voice.add_argument("--no-realtime", action="store_true", help="feed audio as fast as possible")
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -234,6 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.suite == "wardrobe":
         _report("wardrobe", limit=args.limit, captions_path=args.captions)
+        return 0
+    if args.suite == "voice":
+        from evals.voice import VOICES
+
+        _report(
+            "voice",
+            voices=args.voices or VOICES,
+            limit=args.limit,
+            latency_turns=args.latency_turns,
+            realtime=not args.no_realtime,
+        )
         return 0
     return 2  # pragma: no cover - argparse rejects unknown suites
 

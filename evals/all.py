@@ -37,6 +37,7 @@ DEFAULT_SUITES: dict[str, list[str]] = {
     "sizing": [],
     "recommend": [],
     "wardrobe": [],
+    "voice": [],
     "tryon": [],
     "scenarios": ["--k", "4"],
 }
