@@ -7,6 +7,7 @@ MediaRecorder, MP3, FLAC, ...) through PyAV, whose wheel carries FFmpeg's decode
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from dataclasses import dataclass
 from typing import Literal
@@ -127,7 +128,7 @@ def decode(data: bytes, *, max_seconds: float) -> Clip:
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         try:
             pcm, rate, channels = _read_wav(data)
-        except (wave.Error, EOFError, ValueError):
+        except (wave.Error, EOFError, ValueError, RuntimeError, struct.error):  # a malformed header
             pcm, rate, channels = _read_av(data)  # WAV flavours the standard library does not read
     else:
         pcm, rate, channels = _read_av(data)

@@ -12,8 +12,11 @@ import subprocess
 import sys
 import uuid
 import warnings
+import wave
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.__main__ import Transcript, describe_card, main
@@ -186,3 +189,41 @@ def test_standard_input_from_a_pipe(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "you › 你好" in done.stdout
     assert done.stdout.count("assistant › ") == 2
+
+
+# --- voice ------------------------------------------------------------------------------------
+
+
+def voice(*options: str) -> tuple[int, str]:
+    sink = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        code = main(["voice", "--llm", "none", *options], stdout=sink)
+    return code, sink.getvalue()
+
+
+def test_a_spoken_turn_from_a_recording_is_answered_as_wav(
+    data_dir: Path, tmp_path: Path, flite: Callable[[str], bytes]
+) -> None:
+    question, reply = tmp_path / "question.wav", tmp_path / "reply.wav"
+    question.write_bytes(flite("is the black jacket in stock"))
+    code, out = voice("--wav", str(question), "--out", str(reply))
+    assert code == 0, out
+    assert "you (heard) › is the black jacket in stock" in out
+    assert "assistant › " in out
+    with wave.open(str(reply)) as spoken:
+        assert spoken.getnchannels() == 1
+        assert spoken.getnframes() / spoken.getframerate() > 1.0
+        samples = np.frombuffer(spoken.readframes(spoken.getnframes()), "<i2")
+    assert np.abs(samples).max() > 1000
+
+
+def test_an_unusable_recording_is_refused_with_a_reason(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = tmp_path / "question.wav"
+    question.write_bytes(b"RIFF....WAVEnot really")
+    code, _ = voice("--wav", str(question), "--out", str(tmp_path / "reply.wav"))
+    assert code == 2
+    assert "could not be decoded" in capsys.readouterr().err
+    assert not (tmp_path / "reply.wav").exists()
