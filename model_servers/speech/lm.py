@@ -1,9 +1,10 @@
 """A trigram language model in ARPA format, built from the product's own sentences.
 
-PocketSphinx's general English model hears "what goes with grey trousers" as "what are the trials
-are"; the same acoustic model with a model of how people talk to a style advisor gets it right.
-Probabilities are interpolated absolute discounting, written as a back-off model (each context's
-back-off weight makes its distribution sum to one), which is what ARPA readers expect.
+Built for PocketSphinx (``IK_SPEECH__ASR_LM=domain``): it decodes twice as fast as the general
+English model, but on held-out questions it heard worse (``python -m evals voice``: WER 0.235 vs
+0.154 on flite voices), so it is not the default. Probabilities are interpolated absolute
+discounting, written as a back-off model (each context's back-off weight makes its distribution sum
+to one), which is what ARPA readers expect.
 
 ``spoken_words`` is also how evaluation normalises reference transcripts, so a reference and a
 recogniser's output are compared in the same words ("$150" is "one hundred fifty dollars").
