@@ -59,13 +59,6 @@ def clipped_fraction(pcm: PCM) -> float:
     return float(np.count_nonzero(np.abs(pcm.astype(np.int32)) >= _CLIP_LEVEL) / len(pcm))
 
 
-def rms_dbfs(pcm: PCM) -> float:
-    if len(pcm) == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(np.square(pcm.astype(np.float64)))))
-    return 20 * float(np.log10(max(rms, 1e-6) / 32768))
-
-
 class Resampler:
     """Streaming conversion of mono int16 PCM from ``rate`` to ``target`` (16 kHz by default), keeping
     the filter's state between chunks so chunk edges do not click."""

@@ -19,7 +19,6 @@ SAMPLE_RATE = 16_000
 
 PCM = NDArray[np.int16]
 Language = Literal["en", "zh"]
-LANGUAGES: tuple[Language, ...] = ("en", "zh")
 
 ErrorCode = Literal["unsupported_language", "unavailable", "bad_request"]
 

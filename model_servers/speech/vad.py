@@ -133,11 +133,6 @@ class Endpointer:
         self._speech_run = 0
         self._silence_run = 0
         self.speech_frames = 0
-        self.last_probability = 0.0
-
-    @property
-    def in_speech(self) -> bool:
-        return self._in_speech
 
     @property
     def stream_s(self) -> float:
@@ -172,7 +167,6 @@ class Endpointer:
         config = self.config
         self._frames_seen += 1
         probability = self._vad.probability(frame)
-        self.last_probability = probability
         if not self._in_speech:
             self._pre.append(frame)
             if probability >= config.threshold:
