@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from model_servers.errors import ErrorBody
+from model_servers.errors import ErrorBody, add_coded_error_handler
 from model_servers.speech.audio import AudioError, to_wav
 from model_servers.speech.engine import SpeechError
 from model_servers.speech.protocol import (
@@ -123,18 +123,6 @@ async def create_speech(request: Request, body: SpeechRequest) -> Response:
     return Response(wav, media_type="audio/wav", headers=headers)
 
 
-async def _audio_refused(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AudioError)
-    body = ErrorBody(code=exc.code, detail=exc.message)
-    return JSONResponse(body.model_dump(), status_code=_AUDIO_STATUS.get(exc.code, 422))
-
-
-async def _speech_refused(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SpeechError)
-    body = ErrorBody(code=exc.code, detail=exc.message)
-    return JSONResponse(body.model_dump(), status_code=_SPEECH_STATUS.get(exc.code, 503))
-
-
 def add_speech_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AudioError, _audio_refused)
-    app.add_exception_handler(SpeechError, _speech_refused)
+    add_coded_error_handler(app, AudioError, _AUDIO_STATUS)
+    add_coded_error_handler(app, SpeechError, _SPEECH_STATUS, default=503)
