@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from model_servers.http_errors import quote, server_error
+
 if TYPE_CHECKING:
     from core.config import LLMSettings
 
 M = TypeVar("M", bound=BaseModel)
 
 Messages = Sequence[Mapping[str, str]]
-
-#: How much of a server's error body or of a bad reply an error message quotes.
-_QUOTE_CHARS = 500
 
 
 class LLMError(Exception):
@@ -37,28 +36,6 @@ class LLMError(Exception):
         super().__init__(message)
         #: The HTTP status when the server answered with an error, else ``None``.
         self.status_code = status_code
-
-
-def _quote(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "…"
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The server's own explanation: OpenAI's ``error.message``, FastAPI's ``detail``, or the raw body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return _quote(response.text) or response.reason_phrase
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-        if isinstance(error, str):
-            return error
-        if body.get("detail"):
-            return _quote(json.dumps(body["detail"], ensure_ascii=False))
-    return _quote(response.text)
 
 
 def _schema_name(schema: type[BaseModel]) -> str:
@@ -131,16 +108,16 @@ class LLMClient:
         try:
             payload = response.json()
         except ValueError as exc:
-            raise LLMError(f"LLM server sent a body that is not JSON: {_quote(response.text)}") from exc
+            raise LLMError(f"LLM server sent a body that is not JSON: {quote(response.text)}") from exc
         if not isinstance(payload, dict):
-            raise LLMError(f"LLM server sent an unexpected body: {_quote(response.text)}")
+            raise LLMError(f"LLM server sent an unexpected body: {quote(response.text)}")
         return payload
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         if response.is_success:
             return
         raise LLMError(
-            f"LLM server answered HTTP {response.status_code}: {_server_message(response)}",
+            f"LLM server answered HTTP {response.status_code}: {server_error(response)[1]}",
             status_code=response.status_code,
         )
 
@@ -151,7 +128,7 @@ class LLMClient:
             if not isinstance(choice, dict):
                 raise TypeError("choice is not an object")
         except (KeyError, IndexError, TypeError) as exc:
-            raise LLMError(f"LLM reply has no choices: {_quote(json.dumps(payload))}") from exc
+            raise LLMError(f"LLM reply has no choices: {quote(json.dumps(payload))}") from exc
         return choice
 
     async def complete(
@@ -206,9 +183,9 @@ class LLMClient:
         try:
             chunk = json.loads(data)
         except ValueError as exc:
-            raise LLMError(f"LLM stream sent an event that is not JSON: {_quote(data)}") from exc
+            raise LLMError(f"LLM stream sent an event that is not JSON: {quote(data)}") from exc
         if not isinstance(chunk, dict):
-            raise LLMError(f"LLM stream sent an unexpected event: {_quote(data)}")
+            raise LLMError(f"LLM stream sent an unexpected event: {quote(data)}")
         if "error" in chunk:
             error = chunk["error"]
             message = error.get("message") if isinstance(error, dict) else error
@@ -242,14 +219,14 @@ class LLMClient:
             raise LLMError(f"LLM reply for {schema.__name__} has no text content")
         if choice.get("finish_reason") == "length":
             raise LLMError(
-                f"LLM reply for {schema.__name__} was cut off at max_tokens={max_tokens}: {_quote(content)}"
+                f"LLM reply for {schema.__name__} was cut off at max_tokens={max_tokens}: {quote(content)}"
             )
         try:
             return schema.model_validate_json(content)
         except ValidationError as exc:
             raise LLMError(
                 f"LLM reply does not match {schema.__name__}: {exc.error_count()} error(s), "
-                f"first: {exc.errors()[0]['msg']}; reply: {_quote(content)}"
+                f"first: {exc.errors()[0]['msg']}; reply: {quote(content)}"
             ) from exc
 
     async def health(self) -> bool:

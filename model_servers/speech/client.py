@@ -14,7 +14,6 @@ per engine is shared by those threads, which httpx allows.
 from __future__ import annotations
 
 import io
-import json
 import wave
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -23,43 +22,12 @@ from typing import Any, Self
 import httpx
 import numpy as np
 
+from model_servers.http_errors import quote, server_error
 from model_servers.speech.audio import pcm_from_bytes, to_wav
 from model_servers.speech.engine import PCM, SAMPLE_RATE, Recognition, SpeechError, require_language
 
 #: How much of a server's error body a message quotes.
 _QUOTE_CHARS = 300
-
-
-def _quote(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "…"
-
-
-def _error_body(response: httpx.Response) -> tuple[str | None, str]:
-    """The server's code and explanation: this server's ``{code, detail}``, OpenAI's and vLLM's
-    ``{error: {message, code}}``, FastAPI's validation ``detail``, or the raw body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, _quote(response.text) or response.reason_phrase
-    if not isinstance(body, dict):
-        return None, _quote(response.text)
-    error = body.get("error")
-    if isinstance(error, dict):
-        code = error.get("code")
-        message = error.get("message") or response.reason_phrase
-        return (str(code) if code is not None else None), _quote(str(message))
-    if isinstance(error, str):
-        return None, _quote(error)
-    code = body.get("code")
-    detail = body.get("detail")
-    if isinstance(detail, str):
-        message = detail
-    elif detail is not None:
-        message = json.dumps(detail, ensure_ascii=False)
-    else:
-        message = response.text
-    return (str(code) if code is not None else None), _quote(message)
 
 
 class _HttpEngine:
@@ -97,7 +65,7 @@ class _HttpEngine:
             raise SpeechError(f"cannot reach the speech server at {self.base_url}: {exc!r}") from exc
         if response.is_success:
             return response
-        code, message = _error_body(response)
+        code, message = server_error(response, limit=_QUOTE_CHARS)
         explanation = f"the speech server answered HTTP {response.status_code}: {message}"
         if response.is_client_error and response.status_code not in (408, 429):
             if code == "unsupported_language":
@@ -157,10 +125,12 @@ class HttpRecognizer(_HttpEngine):
             text = body["text"]
         except (ValueError, KeyError, TypeError):
             raise SpeechError(
-                f"the speech server sent an unexpected transcription: {_quote(response.text)}"
+                f"the speech server sent an unexpected transcription: {quote(response.text, _QUOTE_CHARS)}"
             ) from None
         if not isinstance(text, str):
-            raise SpeechError(f"the speech server sent an unexpected transcription: {_quote(response.text)}")
+            raise SpeechError(
+                f"the speech server sent an unexpected transcription: {quote(response.text, _QUOTE_CHARS)}"
+            )
         return Recognition(" ".join(text.split()), language, self.name, duration_s, None)
 
 
