@@ -82,18 +82,19 @@ def _binary(name: str) -> str:
 
 
 def synthesize(text: str, voice: str) -> Clip:
-    """``text`` spoken by a flite voice or by espeak-ng (``espeak``), as 16 kHz mono. The text goes in
-    through stdin or a file, never as a command-line option."""
+    """``text`` spoken by a flite voice, or by the product's own espeak-ng voice (``espeak``, at
+    espeak-ng's default 175 words a minute), as 16 kHz mono. Flite reads the text from a file,
+    never from a command-line option."""
     if voice == "espeak":
-        command = [_binary("espeak-ng"), "--stdout", "-v", "en-us"]
-        data = subprocess.run(  # noqa: S603 - a fixed binary, the text on stdin
-            command, input=text.encode(), check=True, capture_output=True, timeout=60
-        ).stdout
-        return decode(data, max_seconds=600)
+        from model_servers.speech.espeak_engine import EspeakSynthesizer
+
+        pcm, rate = EspeakSynthesizer(words_per_minute=175).synthesize(text, "en")
+        return Clip(resample(pcm, rate), rate, 1)
+    flite = _binary("flite")
     with tempfile.TemporaryDirectory(prefix="ik-voice-") as folder:
         source, out = Path(folder) / "in.txt", Path(folder) / "out.wav"
         source.write_text(text, encoding="utf-8")
-        command = [_binary("flite"), "-voice", voice, "-f", str(source), "-o", str(out)]
+        command = [flite, "-voice", voice, "-f", str(source), "-o", str(out)]
         subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603 - a fixed binary
         return decode(out.read_bytes(), max_seconds=600)
 

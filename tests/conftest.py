@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,20 +107,21 @@ def database(sql_settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def flite(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], bytes]:
-    """``sentence`` spoken by flite's ``slt`` voice as 16 kHz WAV (cached per sentence): test speech
-    made on the spot, since no recordings can be fetched here."""
-    binary = shutil.which("flite")
-    if binary is None:
+def flite() -> Callable[[str], bytes]:
+    """``sentence`` spoken by flite's ``slt`` voice as 16 kHz WAV, the way ``python -m evals voice``
+    makes its utterances (cached per sentence): test speech made on the spot, since no recordings
+    can be fetched here."""
+    if shutil.which("flite") is None:
         pytest.skip("flite is not installed (Debian: apt-get install flite; `make system-packages`)")
-    folder = tmp_path_factory.mktemp("flite")
+    from evals.voice import synthesize
+    from model_servers.speech.audio import to_wav
+    from model_servers.speech.engine import SAMPLE_RATE
+
     cache: dict[str, bytes] = {}
 
     def speak(sentence: str) -> bytes:
         if sentence not in cache:
-            out = folder / f"{len(cache)}.wav"
-            subprocess.run([binary, "-voice", "slt", "-t", sentence, "-o", str(out)], check=True, timeout=30)  # noqa: S603 - fixed binary
-            cache[sentence] = Path(out).read_bytes()
+            cache[sentence] = to_wav(synthesize(sentence, "slt").pcm, SAMPLE_RATE)
         return cache[sentence]
 
     return speak
