@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.service import ChatService, SessionNotFound
 from agent.turns import TurnRunner
+from agent.voice.engines import LazySpeech
 from agent.voice.session import VoiceSession
 from api.deps import AccountsDep, ChatDep, SettingsDep, SpeechDep, TokensDep, TurnsDep
 from api.errors import SESSION_NOT_FOUND
@@ -239,7 +240,7 @@ async def _serve(
     signed_in: SignedIn,
     chat: ChatService,
     turns: TurnRunner,
-    speech: SpeechDep,
+    speech: LazySpeech,
     settings: SpeechSettings,
 ) -> None:
     try:
