@@ -372,8 +372,8 @@ class SpeechSettings(BaseModel):
         Path(os.environ.get("IK_CACHE_DIR", Path.home() / ".cache" / "innovation-kun")) / "models" / "speech"
     )
     #: ``general``: PocketSphinx's own English model. ``domain``: that model, which halves decoding time
-    #: (real-time factor 0.15 vs 0.32) but heard held-out questions worse (flite voices: WER 0.235 vs
-    #: 0.154, ``python -m evals voice``): 625 training sentences are too few to model how people ask.
+    #: (real-time factor 0.11 vs 0.23) but heard held-out questions worse (flite voices: WER 0.230 vs
+    #: 0.156, ``python -m evals voice``): 625 training sentences are too few to model how people ask.
     asr_lm: Literal["domain", "general"] = "general"
     #: PocketSphinx decoders kept loaded (~60 MB each); one per utterance being recognised at once.
     asr_pool: Annotated[int, Field(ge=1, le=32)] = 4

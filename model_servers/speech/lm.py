@@ -1,8 +1,8 @@
 """A trigram language model in ARPA format, built from the product's own sentences.
 
 Built for PocketSphinx (``IK_SPEECH__ASR_LM=domain``): it decodes twice as fast as the general
-English model, but on held-out questions it heard worse (``python -m evals voice``: WER 0.235 vs
-0.154 on flite voices), so it is not the default. Probabilities are interpolated absolute
+English model, but on held-out questions it heard worse (``python -m evals voice``: WER 0.230 vs
+0.156 on flite voices), so it is not the default. Probabilities are interpolated absolute
 discounting, written as a back-off model (each context's back-off weight makes its distribution sum
 to one), which is what ARPA readers expect.
 
