@@ -58,7 +58,6 @@ class VoiceEvent:
 @dataclass
 class _Utterance:
     stream: RecognitionStream | None
-    started_at: float
     samples: int = 0
     clipped: int = 0
     error: SpeechError | None = None
@@ -302,7 +301,7 @@ class VoiceSession:
             stream = self.engines.recognizer.stream(self.language)
         except SpeechError as exc:
             error = exc
-        self._utterance = _Utterance(stream, self._clock(), error=error)
+        self._utterance = _Utterance(stream, error=error)
         if stream is not None and len(head):
             self._to_recognizer(self._utterance, head)
 
