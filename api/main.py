@@ -46,6 +46,7 @@ from api.routers import tryon as tryon_routes
 from api.routers import voice as voice_routes
 from api.routers import wardrobe as wardrobe_routes
 from api.tokens import TokenService
+from api.web import mount_web
 from core.config import Settings, get_settings
 from core.logging import configure_logging
 from storage.sql.outbox import OutboxRelay, relay_forever
@@ -256,4 +257,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    mount_web(app, settings.web_dist)
     return app

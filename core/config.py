@@ -496,6 +496,8 @@ class Settings(BaseSettings):
     catalog_dir: Path = REPO_ROOT / "data" / "catalog"
     #: Research-only datasets, read by training and evaluation code only.
     research_data_dir: Path = REPO_ROOT.parent / "shared" / "datasets"
+    #: The built web app (``make web``: ``npm run build`` in ``web/``), served at ``/``.
+    web_dist: Path = REPO_ROOT / "web" / "dist"
 
     auth: AuthSettings = AuthSettings()
     sql: SqlSettings = SqlSettings()

@@ -89,8 +89,9 @@ RED_TEE = "1529"  # "Ferrari Tee", Tshirts
 BACKPACK = "1526"  # "Puma Big Cat Backpack Black", Backpacks
 
 
-def add_products_with_photos(shop: TestClient) -> None:
-    db = shop.app.state.stores.db  # type: ignore[attr-defined]
+def add_products_with_photos(app: Any) -> None:
+    """``app``: the FastAPI app (``client.app``) whose database gets the two products."""
+    db = app.state.stores.db
     rows = [
         (RED_TEE, "Ferrari Tee", "Topwear", "Tshirts"),
         (BACKPACK, "Puma Big Cat Backpack", "Bags", "Backpacks"),

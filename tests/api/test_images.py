@@ -16,7 +16,7 @@ from tests.api.test_wardrobe import new_shopper  # noqa: F401  (fixture)
 
 @pytest.fixture(scope="module", autouse=True)
 def _photos(shop: TestClient) -> None:
-    add_products_with_photos(shop)
+    add_products_with_photos(shop.app)
 
 
 def test_a_board_is_made_from_the_pieces_photos_and_read_back(shop: TestClient, shopper: Session) -> None:

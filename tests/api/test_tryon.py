@@ -25,7 +25,7 @@ COFFEE: np.ndarray = skdata.coffee()  # type: ignore[no-untyped-call]
 
 @pytest.fixture(scope="module", autouse=True)
 def _photos(shop: TestClient) -> None:
-    add_products_with_photos(shop)
+    add_products_with_photos(shop.app)
 
 
 @pytest.fixture(scope="module")
