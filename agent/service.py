@@ -74,6 +74,7 @@ def message_event(message: BaseMessage) -> ChatEvent:
             "source": extra.get("source"),
             "cards": extra.get("cards", []),
             "intents": extra.get("intents", []),
+            "tools": extra.get("tools", []),
             "llm_attempted": extra.get("llm_attempted", False),
         },
     )
@@ -225,7 +226,10 @@ class ChatService:
             ):
                 yield event
             await asyncio.to_thread(self.sessions.touch, info.id)
-        yield ChatEvent(event="done", data={"session_id": info.id})
+        # Published too, so another tab or device following the session knows the turn is over.
+        done = ChatEvent(event="done", data={"session_id": info.id})
+        self.hub.publish(info.id, done)
+        yield done
 
     async def _run(
         self, session_id: str, graph_input: Any, context: ChatContext, after_id: str | None

@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 
 from agent.intents import Intent
 from agent.slots import Slots
+from tools.base import ToolResult
 
 Language = Literal["zh", "en"]
 OutcomeStatus = Literal["done", "clarify", "confirm", "unavailable", "failed", "handoff"]
@@ -35,6 +36,20 @@ class Step(BaseModel):
     changes: dict[str, Any] = Field(default_factory=dict)
 
 
+class ToolCallRecord(BaseModel):
+    """One tool call as support sees it: what was asked and what came back (facts, not raw data)."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    ok: bool
+    error: str | None = None
+    facts: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, tool: str, arguments: dict[str, Any], result: ToolResult) -> ToolCallRecord:
+        return cls(tool=tool, arguments=arguments, ok=result.ok, error=result.error, facts=result.facts)
+
+
 class Outcome(BaseModel):
     """What one step produced; the responder turns a turn's outcomes into one reply."""
 
@@ -47,6 +62,8 @@ class Outcome(BaseModel):
     cards: list[dict[str, Any]] = Field(default_factory=list)
     #: Tools called for this step, in order, with whether each succeeded.
     tools: list[tuple[str, bool]] = Field(default_factory=list)
+    #: The same calls in full (arguments, error, facts), kept with the reply for the support console.
+    calls: list[ToolCallRecord] = Field(default_factory=list)
 
 
 class Pending(BaseModel):

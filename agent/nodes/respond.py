@@ -139,6 +139,7 @@ def make_respond(deps: AgentDeps) -> Any:
                 "source": source,
                 "cards": cards,
                 "intents": [o.intent.value for o in outcomes],
+                "tools": [call.model_dump(mode="json") for o in outcomes for call in o.calls],
                 "grounding_problems": problems,
                 "llm_attempted": attempted,
             },

@@ -10,7 +10,7 @@ from langgraph.config import get_stream_writer
 from agent.deps import AgentDeps, ChatContext
 from agent.nodes.guard import last_human_attachments
 from agent.prompts import Language
-from agent.state import AgentState, Outcome, OutcomeStatus, Step
+from agent.state import AgentState, Outcome, OutcomeStatus, Step, ToolCallRecord
 from tools.base import ToolContext, ToolResult
 from tools.profile.schemas import Locale
 
@@ -31,6 +31,7 @@ class Turn:
     state: AgentState
     language: Language
     tools_called: list[tuple[str, bool]] = field(default_factory=list)
+    calls: list[ToolCallRecord] = field(default_factory=list)
 
     @property
     def tool_context(self) -> ToolContext:
@@ -50,6 +51,7 @@ class Turn:
         emit({"event": "tool_started", "tool": name})
         result = self.deps.registry.invoke(name, self.tool_context, arguments)
         self.tools_called.append((name, result.ok))
+        self.calls.append(ToolCallRecord.of(name, arguments, result))
         emit({"event": "tool_finished", "tool": name, "ok": result.ok, "error": result.error})
         return result
 
@@ -69,4 +71,5 @@ class Turn:
             facts=facts or [],
             cards=cards or [],
             tools=list(self.tools_called),
+            calls=list(self.calls),
         )

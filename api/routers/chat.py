@@ -4,7 +4,9 @@ is produced), their sessions, and a WebSocket that carries turns and whatever su
 WebSocket ``/chat/ws``: authenticate with ``?token=<access token>`` or with a first frame
 ``{"type": "auth", "token": ...}`` (which keeps the token out of URLs and server logs); a missing
 or bad token closes the socket with code 4401. The server answers ``{"event": "ready", ...}``, then
-takes ``{"type": "message", "text": ..., "session_id": ..., "locale": "zh"|"en"}`` frames. It sends
+takes ``{"type": "message", "text": ..., "session_id": ..., "locale": "zh"|"en"}`` frames, and
+``{"type": "watch", "session_id": ...}`` to follow one of the person's sessions without sending
+anything (a second tab or device; answered ``{"event": "watching", ...}``). It sends
 ``{"event": <name>, "session_id": ..., "data": {...}}`` for each event of a turn and for everything
 published later on any session this socket has used (support replies, hand-back); a frame it
 cannot use gets ``{"event": "error", "data": {"detail": ...}}`` and the socket stays open. The
@@ -24,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
@@ -53,7 +55,7 @@ WATCHED_SESSIONS = 32
 #: Turn events already sent whose hub copy has not come back yet; more only if the hub dropped copies.
 _UNMATCHED_LIMIT = 2000
 #: Events a turn yields but the hub never carries.
-_TURN_FRAMING = frozenset({"session", "done"})
+_TURN_FRAMING = frozenset({"session"})
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 Locale = Literal["zh", "en"]
@@ -163,6 +165,13 @@ async def watch_my_session(session: OwnSession, chat: ChatDep) -> AsyncIterator[
 # --- WebSocket ------------------------------------------------------------------------------
 
 
+class _WatchFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["watch"]
+    session_id: str = Field(max_length=64)
+
+
 class _MessageFrame(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -171,6 +180,11 @@ class _MessageFrame(BaseModel):
     session_id: str | None = Field(default=None, max_length=64)
     locale: Locale | None = None
     attachments: list[UploadId] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+_Frame: TypeAdapter[_WatchFrame | _MessageFrame] = TypeAdapter(
+    Annotated[_WatchFrame | _MessageFrame, Field(discriminator="type")]
+)
 
 
 @router.websocket("/ws")
@@ -241,14 +255,17 @@ class _ChatSocket:
                 await self._ready()
                 continue
             try:
-                frame = _MessageFrame.model_validate_json(text)
+                frame = _Frame.validate_json(text)
             except ValidationError as exc:
                 await self._error(validation_summary(exc))
                 continue
             if not await self._recheck():
                 return
             try:
-                await self._run_turn(frame)
+                if isinstance(frame, _WatchFrame):
+                    await self._follow(frame.session_id)
+                else:
+                    await self._run_turn(frame)
             except SessionNotFound:
                 await self._error(SESSION_NOT_FOUND)
 
@@ -286,6 +303,13 @@ class _ChatSocket:
             self._expiry.cancel()
         for task in self._watchers.values():
             task.cancel()
+
+    async def _follow(self, session_id: str) -> None:
+        """Relay a session's events from now on; a tab opening a conversation asks for this."""
+        info = await self._chat.owned(self._user.id, session_id)
+        await self._watch(info.id)
+        async with self._lock:
+            await self._ws.send_json({"event": "watching", "session_id": info.id, "data": {}})
 
     async def _run_turn(self, frame: _MessageFrame) -> None:
         # The session is opened first so the hub is watched before the turn publishes anything.

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from starlette.websockets import WebSocketDisconnect
 
+from api.errors import SESSION_NOT_FOUND
 from api.main import create_app
 from api.tokens import ISSUER
 from storage.sql.models import ChatSession
@@ -419,3 +420,55 @@ def test_websocket_of_a_disabled_account_is_closed_at_its_next_message(
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
     assert closed.value.code == 4401
+
+
+def test_a_second_tab_follows_a_session_it_only_watches(client: TestClient, user: Session) -> None:
+    session_id = say(client, user, "hello")["session_id"]
+    with client.websocket_connect(f"{API}/chat/ws?token={user.access_token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "watch", "session_id": session_id})
+        assert ws.receive_json() == {"event": "watching", "session_id": session_id, "data": {}}
+        say(client, user, "What size should I order?", session_id)  # typed in the first tab
+        frames = receive_until(ws, "done")
+        assert all(frame["session_id"] == session_id for frame in frames)
+        said = [(f["data"]["role"], f["data"]["text"]) for f in frames if f["event"] == "message"]
+        assert said[0] == ("user", "What size should I order?")
+        assert said[1][0] == "assistant"
+        assert "height and weight" in said[1][1]
+        assert "".join(f["data"]["text"] for f in frames if f["event"] == "token") == said[1][1]
+
+
+def test_watching_someone_elses_or_a_made_up_session_is_refused(
+    client: TestClient, user: Session, new_user: Callable[..., Session]
+) -> None:
+    theirs = say(client, new_user(), "hello")["session_id"]
+    with client.websocket_connect(f"{API}/chat/ws?token={user.access_token}") as ws:
+        ws.receive_json()
+        for session_id in (theirs, "not-a-session"):
+            ws.send_json({"type": "watch", "session_id": session_id})
+            assert ws.receive_json() == {"event": "error", "data": {"detail": SESSION_NOT_FOUND}}
+        ws.send_json({"type": "watch"})
+        error = ws.receive_json()
+        assert error["event"] == "error"
+        assert "session_id" in error["data"]["detail"]
+
+
+def test_each_reply_keeps_the_tool_calls_behind_it(client: TestClient, user: Session) -> None:
+    asked = say(client, user, "Remember: I'm 165 cm and 52 kg")
+    [call] = asked["messages"][0]["tools"]
+    assert call["tool"] == "update_profile"
+    assert call["arguments"] == {
+        "changes": {"measurements": {"height": 165.0, "weight": 52.0}},
+        "confirmed": False,
+    }
+    assert (call["ok"], call["facts"]) == (False, [])
+    assert "confirm" in call["error"]
+
+    saved = say(client, user, "yes", asked["session_id"])
+    [call] = saved["messages"][0]["tools"]
+    assert (call["tool"], call["ok"], call["error"]) == ("update_profile", True, None)
+    assert call["arguments"]["confirmed"] is True
+    assert "height 165 cm" in call["facts"]
+    detail = client.get(f"{API}/chat/sessions/{asked['session_id']}", headers=user.headers).json()
+    kept = [e["data"]["tools"] for e in detail["history"] if e["data"]["role"] == "assistant"]
+    assert kept == [asked["messages"][0]["tools"], saved["messages"][0]["tools"]]

@@ -14,7 +14,7 @@ from agent.nodes.handlers.common import Handled, clarify, describe_slots, resolv
 from agent.nodes.turn import Turn
 from agent.prompts import Language, say
 from agent.slots import Slots
-from agent.state import Outcome, Step
+from agent.state import Outcome, Step, ToolCallRecord
 from tools.base import ToolContext, ToolResult
 from tools.profile.schemas import Locale
 from tools.profile.tools import plain_number
@@ -294,4 +294,5 @@ def alert_notices(deps: AgentDeps, context: ChatContext, language: Language) -> 
         facts=result.facts,
         cards=[card.model_dump(mode="json") for card in result.cards],
         tools=[(name, True)],
+        calls=[ToolCallRecord.of(name, {}, result)],
     )
