@@ -30,12 +30,13 @@ ifneq ($(IK_RESEARCH_DATA_DIR),)
 export IK_RESEARCH_DATA_DIR
 endif
 
-.PHONY: help run install install-dev system-packages test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
+.PHONY: help run install install-dev system-packages browser web test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
 
 help:
 	@echo "make run            install and start the API on http://127.0.0.1:8000 (embedded stores)"
 	@echo "make test           install, start PostgreSQL/Redis/S3, lint, type-check and run every test"
-	@echo "make unit           only the tests that need no server"
+	@echo "make unit           only the tests that need no server and no browser"
+	@echo "make web            build the web app (web/dist), which the API serves at /"
 	@echo "make services-up    start the local servers (deploy/local/services.sh)"
 	@echo "make services-down  stop them"
 
@@ -64,10 +65,28 @@ system-packages:
 	  else echo "note: install $$missing (apt): Chinese text on outfit images, spoken replies, voice evaluation"; fi; \
 	fi
 
+# The web app (React + TypeScript, Vite) built into web/dist, which the API serves at /. Rebuilt only
+# when its sources change; npm keeps its download cache in ~/.npm, outside the repository. Vite 7
+# needs Node.js 20.19 or newer (Debian bookworm's own nodejs is 18: install a newer one first).
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/package-lock.json web/tsconfig.json web/vite.config.ts
+web: web/dist/index.html
+web/dist/index.html: $(WEB_SOURCES)
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node.js >= 20.19 is needed to build the web app, found "+process.versions.node); process.exit(1) }'
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+# The browser tests drive Debian's Chromium (headless) through Playwright; no browser is downloaded.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else echo "note: install chromium (apt) for the browser tests"; exit 1; fi; \
+	fi
+
 # The settings fail closed (production) unless told otherwise; this is the development command.
 # The embedded LLM (SmolLM2 through llama.cpp) starts as a child process; IK_LLM__PROVIDER=none
 # gives template replies only, IK_LLM__PROVIDER=openai + IK_LLM__BASE_URL uses a vLLM server.
-run: install sizing-model recommend-models wardrobe-model
+run: install web sizing-model recommend-models wardrobe-model
 	IK_ENVIRONMENT=$${IK_ENVIRONMENT:-development} IK_LLM__PROVIDER=$${IK_LLM__PROVIDER:-embedded} $(PY) -m api
 
 # The fit model is derived from research-only data (RentTheRunway), so it is trained here, not shipped:
@@ -101,12 +120,12 @@ typecheck: install-dev
 	$(VENV)/bin/mypy .
 
 unit: install-dev
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # The whole suite against real servers: a missing server fails the run instead of skipping tests.
-test: install-dev services-up lint typecheck
+test: install-dev web browser services-up lint typecheck
 	eval "$$(deploy/local/services.sh env)"; \
 	IK_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf var .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache .hypothesis web/dist

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
+from api.background import serving
 from api.main import create_app
 from tests.api.conftest import add_products_with_photos
 from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
@@ -36,13 +33,6 @@ ARTIFACTS = REPO / "test-artifacts" / "web"
 PASSWORD = "password-123"
 #: How long a browser expectation waits by default (a turn on 2 busy cores can take seconds).
 EXPECT_TIMEOUT_MS = 20_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -81,19 +71,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300},
     )
     app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the API did not start for the browser tests")
-        time.sleep(0.05)
-    add_products_with_photos(app)
-    yield LiveServer(f"http://127.0.0.1:{port}", app)
-    server.should_exit = True
-    thread.join(30)
+    try:
+        with serving(app) as url:
+            add_products_with_photos(app)
+            yield LiveServer(url, app)
+    except (RuntimeError, TimeoutError) as exc:
+        pytest.fail(f"the API did not start for the browser tests: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +144,12 @@ def page(new_context: Callable[..., BrowserContext], request: pytest.FixtureRequ
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         screenshot(page, f"FAILED-{request.node.name}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/web/" in item.nodeid:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.hookimpl(wrapper=True)
