@@ -28,6 +28,7 @@ from api.deps import API_PREFIX
 from api.errors import install_error_handlers
 from api.evals_runs import EvalRuns
 from api.middleware import Metrics, RequestContextMiddleware
+from api.routers import admin as admin_routes
 from api.routers import (
     alerts,
     auth,
@@ -257,5 +258,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evals.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(admin_routes.router, prefix=API_PREFIX)
     mount_web(app, settings.web_dist)
     return app

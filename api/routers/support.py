@@ -7,20 +7,35 @@ Support's replies reach the person through the session's subscribers (their WebS
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from agent.memory import SessionInfo
 from agent.service import ChatEvent
-from api.deps import ChatDep, SessionIdPath, StaffSession, StaffUser
+from api.deps import (
+    AccountsDep,
+    ChatDep,
+    ProfilesDep,
+    SessionIdPath,
+    StaffSession,
+    StaffUser,
+    StoresDep,
+    WardrobeDep,
+)
 from api.routers.chat import SessionDetail
 from api.streaming import session_stream
-from tools.profile.schemas import StrictModel
+from tools.profile.schemas import ProfileRead, StrictModel, UserRead
+from tools.support import queries
+from tools.support.notes import NoteRead, SupportNotes
+from tools.wardrobe.schemas import WardrobeItemRead
 
 router = APIRouter(prefix="/support", tags=["support"])
+
+#: How many wardrobe items the console shows beside a conversation.
+WARDROBE_SHOWN = 50
 
 
 class SupportReply(StrictModel):
@@ -34,6 +49,33 @@ class HandBack(StrictModel):
     )
 
 
+class ConsoleSession(SessionInfo):
+    """A live session as the console lists it: who is talking, not just their id."""
+
+    user_email: str | None = Field(description="Null if the account was deleted meanwhile.")
+    user_name: str | None
+
+
+class Person(BaseModel):
+    """What support may see of the person behind a conversation."""
+
+    user: UserRead
+    profile: ProfileRead
+    wardrobe: list[WardrobeItemRead] = Field(description=f"The newest {WARDROBE_SHOWN} items, newest first.")
+
+
+class NoteIn(StrictModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+def _notes(stores: StoresDep) -> SupportNotes:
+    return SupportNotes(stores.db)
+
+
+NotesDep = Annotated[SupportNotes, Depends(_notes)]
+ItemIdPath = Annotated[str, Path(min_length=1, max_length=36, description="The wardrobe item's id")]
+
+
 class SupportAction(BaseModel):
     session: SessionInfo
     events: list[ChatEvent] = Field(description="What the person was sent as a result.")
@@ -43,17 +85,65 @@ class SupportAction(BaseModel):
 def list_sessions(
     staff: StaffUser,
     chat: ChatDep,
+    stores: StoresDep,
     handoff_only: Annotated[
         bool, Query(description="Only conversations waiting for or with support")
     ] = False,
-) -> list[SessionInfo]:
-    """Live sessions, most recently active first."""
-    return chat.sessions.active(handoff_only=handoff_only)
+) -> list[ConsoleSession]:
+    """Live sessions, most recently active first, each with the person's email and name."""
+    sessions = chat.sessions.active(handoff_only=handoff_only)
+    who = queries.people(stores.db, {s.user_id for s in sessions})
+    return [
+        ConsoleSession(
+            **s.model_dump(),
+            user_email=who.get(s.user_id, (None, None))[0],
+            user_name=who.get(s.user_id, (None, None))[1],
+        )
+        for s in sessions
+    ]
 
 
 @router.get("/sessions/{session_id}")
 async def read_session(session: StaffSession, chat: ChatDep) -> SessionDetail:
     return SessionDetail(**session.model_dump(), history=await chat.history(session.id))
+
+
+@router.get("/sessions/{session_id}/person")
+def read_person(
+    session: StaffSession, accounts: AccountsDep, profiles: ProfilesDep, wardrobe: WardrobeDep
+) -> Person:
+    """The person's account, profile and newest wardrobe items, to answer them without asking again."""
+    return Person(
+        user=accounts.get_user(session.user_id),
+        profile=profiles.get(session.user_id),
+        wardrobe=wardrobe.all_items(session.user_id)[:WARDROBE_SHOWN],
+    )
+
+
+@router.get("/sessions/{session_id}/wardrobe/{item_id}/photo")
+def read_wardrobe_photo(
+    session: StaffSession,
+    item_id: ItemIdPath,
+    wardrobe: WardrobeDep,
+    variant: Literal["photo", "cutout"] = "photo",
+) -> Response:
+    """A photo from the wardrobe of the person in this conversation (the person's own photo route
+    serves only the caller's items); an item that is not theirs is a 404."""
+    photo = wardrobe.photo(session.user_id, item_id, variant)
+    return Response(
+        photo.data, media_type=photo.content_type, headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.get("/sessions/{session_id}/notes")
+def list_notes(session: StaffSession, notes: NotesDep) -> list[NoteRead]:
+    """Support's internal notes on the conversation, oldest first; the person never sees them."""
+    return notes.for_session(session.id)
+
+
+@router.post("/sessions/{session_id}/notes", status_code=status.HTTP_201_CREATED)
+def add_note(session: StaffSession, body: NoteIn, staff: StaffUser, notes: NotesDep) -> NoteRead:
+    return notes.add(session.id, staff.id, body.text)
 
 
 @router.post("/sessions/{session_id}/takeover")

@@ -487,3 +487,20 @@ class ImageJob(JobColumns, Base):
     height: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(Integer)
     pieces: Mapped[list[str]] = mapped_column(default=list)
+
+
+class SupportNote(Base):
+    """Support's internal note on a conversation; never shown to the person.
+
+    Kept when the author's account is deleted (``author_id`` becomes null) so the record of what
+    was done for the person survives staff turnover; goes with the conversation's row.
+    """
+
+    __tablename__ = "support_notes"
+    __table_args__ = (Index("ix_support_notes_session_created", "session_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

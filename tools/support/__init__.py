@@ -1,0 +1,1 @@
+"""What support staff and admins keep and read about conversations: internal notes, service figures."""

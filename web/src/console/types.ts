@@ -1,0 +1,100 @@
+// What the support API returns, as the console uses it.
+
+export interface ConsoleSession {
+  id: string;
+  user_id: string;
+  user_email: string | null;
+  user_name: string | null;
+  created_at: string;
+  last_active_at: string;
+  expires_at: string;
+  expired: boolean;
+  handoff: boolean;
+  handoff_since: string | null;
+  staff_id: string | null;
+  turns: number;
+}
+
+export interface ToolCall {
+  tool: string;
+  arguments: Record<string, unknown>;
+  ok: boolean;
+  error: string | null;
+  facts: string[];
+}
+
+export interface TranscriptCard {
+  kind: string;
+  id: string;
+  title?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface EventData {
+  id?: string | null;
+  role?: "user" | "assistant" | "support";
+  text?: string;
+  source?: string | null;
+  cards?: TranscriptCard[];
+  tools?: ToolCall[];
+  attachments?: string[];
+  [key: string]: unknown;
+}
+
+export interface ChatEvent {
+  event: string;
+  data: EventData;
+}
+
+export interface SessionDetail extends Omit<ConsoleSession, "user_email" | "user_name"> {
+  history: ChatEvent[];
+}
+
+export interface Note {
+  id: string;
+  session_id: string;
+  author_id: string | null;
+  author_email: string | null;
+  text: string;
+  created_at: string;
+}
+
+export interface WardrobeItem {
+  id: string;
+  name: string;
+  category: string | null;
+  colour: string | null;
+  has_photo: boolean;
+}
+
+export interface Profile {
+  height_cm: number | null;
+  weight_kg: number | null;
+  chest_cm: number | null;
+  waist_cm: number | null;
+  hips_cm: number | null;
+  inseam_cm: number | null;
+  shoulder_cm: number | null;
+  shoe_size_eu: number | null;
+  body_shape: string | null;
+  fit_preference: string | null;
+  department: string | null;
+  styles: string[];
+  favourite_colours: string[];
+  avoided_colours: string[];
+  budget: { min: number | null; max: number | null; currency: string | null };
+  home_city: string | null;
+  locale: string;
+  preferred_units: { length?: string | null; weight?: string | null };
+}
+
+export interface Person {
+  user: { id: string; email: string; full_name: string | null; role: string; is_active: boolean; created_at: string };
+  profile: Profile;
+  wardrobe: WardrobeItem[];
+}
+
+/** Waiting: the person asked for a human and nobody has the thread yet. */
+export function isWaiting(s: { handoff: boolean; staff_id: string | null }): boolean {
+  return s.handoff && s.staff_id === null;
+}
