@@ -39,9 +39,14 @@ class UploadStore:
         return upload_id, image
 
     def read(self, user_id: str, upload_id: str) -> bytes:
+        return self.read_with_type(user_id, upload_id)[0]
+
+    def read_with_type(self, user_id: str, upload_id: str) -> tuple[bytes, str]:
+        """The photo's bytes and content type (the chat shows a sent photo again from this)."""
         if not UPLOAD_ID.fullmatch(upload_id):
             raise UnknownUpload(f"{upload_id!r} is not an upload id")
+        key = self._key(user_id, upload_id)
         try:
-            return self.objects.get(self._key(user_id, upload_id))
+            return self.objects.get(key), self.objects.stat(key).content_type
         except ObjectNotFound as exc:
             raise UnknownUpload(f"no upload {upload_id!r}; send the photo again") from exc

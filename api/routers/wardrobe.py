@@ -71,6 +71,15 @@ async def upload_photo(
     return UploadOut(upload_id=upload_id, format=image.format, width=image.width, height=image.height)
 
 
+@uploads_router.get(
+    "/{upload_id}", response_class=Response, responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}}
+)
+def read_upload(upload_id: str, user: CurrentUser, uploads: UploadsDep) -> Response:
+    """A photo the caller sent, to show it again in the conversation; anyone else's is a 404."""
+    data, content_type = uploads.read_with_type(user.id, upload_id)
+    return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=86400"})
+
+
 @router.post("/items", status_code=status.HTTP_201_CREATED, max_body_size=ONE_PHOTO_BODY)
 async def add_item(
     user: CurrentUser,

@@ -361,3 +361,22 @@ def test_someone_elses_upload_cannot_be_used(
     assert turn.status_code == 200
     assert "could not add" in turn.json()["messages"][-1]["text"]
     assert count(shop, new_shopper) == 0
+
+
+def test_a_sent_photo_can_be_shown_again_to_its_owner_only(
+    shop: TestClient, shopper: Session, new_shopper: Session
+) -> None:
+    data = photo("Tshirts", 9)
+    upload_id = shop.post(
+        f"{API}/uploads", files={"file": ("tee.jpg", data, "image/jpeg")}, headers=shopper.headers
+    ).json()["upload_id"]
+    shown = shop.get(f"{API}/uploads/{upload_id}", headers=shopper.headers)
+    assert shown.status_code == 200
+    assert shown.content == data
+    assert shown.headers["content-type"] == "image/jpeg"
+    assert shown.headers["cache-control"] == "private, max-age=86400"
+    for who, upload in ((new_shopper, upload_id), (shopper, "0" * 32), (shopper, "not-an-id")):
+        refused = shop.get(f"{API}/uploads/{upload}", headers=who.headers)
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["code"] == "unknown_upload"
+    assert shop.get(f"{API}/uploads/{upload_id}").status_code == 401
