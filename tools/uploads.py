@@ -47,6 +47,7 @@ class UploadStore:
             raise UnknownUpload(f"{upload_id!r} is not an upload id")
         key = self._key(user_id, upload_id)
         try:
-            return self.objects.get(key), self.objects.stat(key).content_type
+            data, content_type = self.objects.get(key), self.objects.stat(key).content_type
         except ObjectNotFound as exc:
             raise UnknownUpload(f"no upload {upload_id!r}; send the photo again") from exc
+        return data, content_type or "application/octet-stream"
