@@ -152,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     voice.add_argument("--limit", type=_positive, default=None, help="only the first N utterances")
     voice.add_argument("--latency-turns", type=_positive, default=20, help="round trips to time")
     voice.add_argument("--no-realtime", action="store_true", help="feed audio as fast as possible")
+    bench_web = suites.add_parser(
+        "bench-web", help="web app: gzipped JS of the chat page, time to first token in a real browser"
+    )
+    bench_web.add_argument("--turns", type=_positive, default=20, help="measured chat turns")
+    bench_web.add_argument("--warmup", type=_not_negative, default=3, help="unmeasured turns first")
+    bench_web.add_argument(
+        "--llm", choices=["none", "embedded"], default="none", help="template replies, or SmolLM2's wording"
+    )
+    bench_web.add_argument("--chromium", default="/usr/bin/chromium", help="the browser to drive")
     args = parser.parse_args(argv)
     if args.suite == "intent":
         from evals.intent import run
@@ -176,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.suite == "bench-import":
         _report("bench_import", products=args.products, postgres_url=args.postgres_url)
+        return 0
+    if args.suite == "bench-web":
+        _report("bench_web", turns=args.turns, warmup=args.warmup, llm=args.llm, chromium=args.chromium)
         return 0
     if args.suite == "bench-search":
         _report("bench_search", queries=args.queries, limit_products=args.limit_products, warmup=args.warmup)
