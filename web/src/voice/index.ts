@@ -1,0 +1,1 @@
+export { VoiceControl, type VoiceControlProps } from "./VoiceControl";
