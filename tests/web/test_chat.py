@@ -57,6 +57,8 @@ def test_a_turn_streams_with_product_cards(
     expect(cards.first).to_be_visible()
     expect(cards.first.get_by_test_id("product-card-title")).not_to_be_empty()
     expect(cards.first.get_by_test_id("product-card-price")).to_have_text(PRICE)
+    # These catalogue products have no photo: the API's stand-in picture becomes a slim strip.
+    expect(cards.first.get_by_test_id("product-card-no-photo")).to_have_text("No photo of this product")
     # The new session's id went into the URL, and the list of conversations shows it.
     session_id = session_of(page)
     expect(page.locator(f"[data-testid=session-item][data-session-id='{session_id}']")).to_be_visible()

@@ -16,6 +16,15 @@ function price(value: unknown): string | null {
   return `¥${Number.isInteger(n) ? n : n.toFixed(2)}`;
 }
 
+function NoPhoto() {
+  const t = useT(STRINGS);
+  return (
+    <div className="chat-card-noimg" data-testid="product-card-no-photo">
+      {t("noPhoto")}
+    </div>
+  );
+}
+
 function ProductCard({ card }: { card: Card }) {
   const t = useT(STRINGS);
   const amount = price(card.data.price);
@@ -24,9 +33,15 @@ function ProductCard({ card }: { card: Card }) {
   return (
     <article className="chat-card product" data-testid="product-card" data-product-id={card.id}>
       {card.image_url ? (
-        <AuthImage src={card.image_url} alt={card.title ?? card.id} className="chat-card-img" testId="product-card-image" />
+        <AuthImage
+          src={card.image_url}
+          alt={card.title ?? card.id}
+          className="chat-card-img"
+          testId="product-card-image"
+          placeholder={<NoPhoto />}
+        />
       ) : (
-        <div className="chat-card-img img-missing" aria-hidden="true" />
+        <NoPhoto />
       )}
       <div className="chat-card-body">
         <div className="chat-card-title" data-testid="product-card-title">{card.title ?? card.id}</div>

@@ -5,7 +5,7 @@ export type ChatKey =
   | "queued" | "sending" | "failed" | "retry" | "handoff" | "handoffWaiting" | "support" | "you" | "assistant"
   | "sessions" | "newChat" | "noSessions" | "turns" | "expired" | "loadingHistory" | "historyFailed"
   | "notFound" | "empty" | "emptyHint" | "thinking" | "tool" | "inStock" | "soldOut" | "sizes" | "outfit"
-  | "jobQueued" | "jobRunning" | "jobSucceeded" | "jobFailed" | "jobCancelled" | "photo" | "photoSent"
+  | "jobQueued" | "jobRunning" | "jobSucceeded" | "jobFailed" | "jobCancelled" | "photo" | "photoSent" | "noPhoto"
   | "voice" | "close" | "error" | "handoffTag" | "yours" | "tryonResult" | "tooMany";
 
 export const STRINGS: Strings<ChatKey> = {
@@ -48,6 +48,7 @@ export const STRINGS: Strings<ChatKey> = {
     jobCancelled: "Cancelled",
     photo: "Photo",
     photoSent: "Photo sent",
+    noPhoto: "No photo of this product",
     voice: "Spoken message, {s} s",
     close: "Close",
     error: "Error: {detail}",
@@ -95,6 +96,7 @@ export const STRINGS: Strings<ChatKey> = {
     jobCancelled: "已取消",
     photo: "照片",
     photoSent: "已发送照片",
+    noPhoto: "该商品暂无图片",
     voice: "语音消息，{s} 秒",
     close: "关闭",
     error: "出错了：{detail}",
