@@ -15,7 +15,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.config import Settings
 from storage.sql.database import Database
@@ -23,6 +23,8 @@ from storage.sql.models import ChatSession
 from storage.sql.types import utcnow
 
 CHECKPOINT_FILE = "checkpoints.sqlite3"
+#: Characters of the first message kept as the session's title.
+TITLE_CHARS = 80
 
 
 @asynccontextmanager
@@ -64,6 +66,8 @@ class SessionInfo(BaseModel):
     handoff_since: datetime | None
     staff_id: str | None
     turns: int
+    #: The start of the person's first message (null until one with words arrives).
+    title: str | None = None
 
 
 class SessionRegistry:
@@ -86,6 +90,7 @@ class SessionRegistry:
             handoff_since=row.handoff_since,
             staff_id=row.staff_id,
             turns=row.turns,
+            title=row.title,
         )
 
     def create(self, user_id: str) -> SessionInfo:
@@ -100,12 +105,18 @@ class SessionRegistry:
             row = session.get(ChatSession, session_id)
             return self._info(row) if row is not None else None
 
-    def touch(self, session_id: str) -> None:
+    def touch(self, session_id: str, said: str = "") -> None:
+        """One more turn; the first message with words in it names the session."""
+        title = " ".join(said.split())[:TITLE_CHARS]
         with self._db.session() as session:
             session.execute(
                 update(ChatSession)
                 .where(ChatSession.id == session_id)
-                .values(last_active_at=utcnow(), turns=ChatSession.turns + 1)
+                .values(
+                    last_active_at=utcnow(),
+                    turns=ChatSession.turns + 1,
+                    title=func.coalesce(ChatSession.title, title or None),
+                )
             )
 
     def set_handoff(self, session_id: str, active: bool, staff_id: str | None = None) -> None:

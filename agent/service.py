@@ -225,7 +225,7 @@ class ChatService:
                 info.id, {"messages": [human]}, ChatContext(user_id, locale), human.id
             ):
                 yield event
-            await asyncio.to_thread(self.sessions.touch, info.id)
+            await asyncio.to_thread(self.sessions.touch, info.id, text)
         # Published too, so another tab or device following the session knows the turn is over.
         done = ChatEvent(event="done", data={"session_id": info.id})
         self.hub.publish(info.id, done)

@@ -161,6 +161,8 @@ class ChatSession(Base):
     #: The support user who took the conversation, if one has.
     staff_id: Mapped[str | None] = mapped_column(String(36), default=None)
     turns: Mapped[int] = mapped_column(Integer, default=0)
+    #: The start of the first thing the person wrote, so a list of conversations can name them.
+    title: Mapped[str | None] = mapped_column(String(120), default=None)
 
 
 # --- catalog -------------------------------------------------------------------------------------

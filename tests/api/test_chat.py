@@ -119,6 +119,7 @@ def test_a_follow_up_on_the_same_session_answers_the_pending_question(
     assert listed.status_code == 200
     [info] = listed.json()
     assert (info["id"], info["turns"], info["handoff"]) == (session_id, 2, False)
+    assert info["title"] == "What size should I order?"  # the first message names it, not the second
 
     detail = client.get(f"{API}/chat/sessions/{session_id}", headers=user.headers).json()
     assert detail["id"] == session_id
@@ -472,3 +473,13 @@ def test_each_reply_keeps_the_tool_calls_behind_it(client: TestClient, user: Ses
     detail = client.get(f"{API}/chat/sessions/{asked['session_id']}", headers=user.headers).json()
     kept = [e["data"]["tools"] for e in detail["history"] if e["data"]["role"] == "assistant"]
     assert kept == [asked["messages"][0]["tools"], saved["messages"][0]["tools"]]
+
+
+def test_a_session_is_named_by_the_first_message_with_words(client: TestClient, user: Session) -> None:
+    session_id = say(client, user, "   ")["session_id"]
+    [info] = client.get(f"{API}/chat/sessions", headers=user.headers).json()
+    assert info["title"] is None
+    long = "I need   an outfit for a summer wedding in Hangzhou, " + "something light and breathable " * 5
+    say(client, user, long, session_id)
+    [info] = client.get(f"{API}/chat/sessions", headers=user.headers).json()
+    assert info["title"] == " ".join(long.split())[:80]

@@ -61,7 +61,8 @@ def test_a_turn_streams_with_product_cards(
     expect(cards.first.get_by_test_id("product-card-no-photo")).to_have_text("No photo of this product")
     # The new session's id went into the URL, and the list of conversations shows it.
     session_id = session_of(page)
-    expect(page.locator(f"[data-testid=session-item][data-session-id='{session_id}']")).to_be_visible()
+    listed = page.locator(f"[data-testid=session-item][data-session-id='{session_id}']")
+    expect(listed.get_by_test_id("session-title")).to_have_text(PRODUCT_SEARCH)  # named by its first message
     # The benchmark's timings: one turn, with its first token and its end.
     turns = page.evaluate("window.__ikTurns")
     assert len(turns) == 1

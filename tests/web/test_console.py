@@ -63,6 +63,7 @@ def test_support_takes_over_answers_notes_and_hands_back(
     row = console.locator(f'[data-testid="session-row"][data-session-id="{session_id}"]')
     expect(row).to_contain_text("Grace Hopper")
     expect(row).to_contain_text(person.email)
+    expect(row.get_by_test_id("session-row-title")).to_have_text(ASK)
     expect(row.get_by_test_id("badge-waiting")).to_have_count(0)
     row.click()
     expect(console).to_have_url(f"{live_server.url}/#/console/{session_id}")

@@ -79,8 +79,11 @@ export function Sessions({
                 data-session-id={s.id}
                 aria-current={s.id === current ? "page" : undefined}
               >
-                <span>{when(s.last_active_at, locale === "zh" ? "zh-CN" : "en")}</span>
+                <span className="chat-session-title" data-testid="session-title">
+                  {s.title ?? t("untitled")}
+                </span>
                 <span className="muted">
+                  {when(s.last_active_at, locale === "zh" ? "zh-CN" : "en")} ·{" "}
                   {t("turns", { n: s.turns })}
                   {s.handoff && <span className="badge warn">{t("handoffTag")}</span>}
                   {s.expired && <span className="badge">{t("expired")}</span>}

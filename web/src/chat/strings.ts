@@ -3,7 +3,7 @@ import type { Strings } from "../i18n";
 export type ChatKey =
   | "placeholder" | "send" | "attach" | "removePhoto" | "uploading" | "reconnecting"
   | "queued" | "sending" | "failed" | "retry" | "handoff" | "handoffWaiting" | "support" | "you" | "assistant"
-  | "sessions" | "newChat" | "noSessions" | "turns" | "expired" | "loadingHistory" | "historyFailed"
+  | "sessions" | "newChat" | "noSessions" | "untitled" | "turns" | "expired" | "loadingHistory" | "historyFailed"
   | "notFound" | "empty" | "emptyHint" | "thinking" | "tool" | "inStock" | "soldOut" | "sizes" | "outfit"
   | "jobQueued" | "jobRunning" | "jobSucceeded" | "jobFailed" | "jobCancelled" | "photo" | "photoSent" | "noPhoto"
   | "voice" | "close" | "error" | "handoffTag" | "yours" | "tryonResult" | "tooMany";
@@ -28,7 +28,8 @@ export const STRINGS: Strings<ChatKey> = {
     sessions: "Conversations",
     newChat: "New conversation",
     noSessions: "No conversations yet.",
-    turns: "Turns: {n}",
+    turns: "{n} turns",
+    untitled: "Photo",
     expired: "expired",
     loadingHistory: "Loading the conversation…",
     historyFailed: "Could not load the conversation: {detail}",
@@ -76,7 +77,8 @@ export const STRINGS: Strings<ChatKey> = {
     sessions: "对话",
     newChat: "新对话",
     noSessions: "还没有对话。",
-    turns: "对话轮数：{n}",
+    turns: "{n} 轮",
+    untitled: "照片",
     expired: "已过期",
     loadingHistory: "正在加载对话…",
     historyFailed: "无法加载对话：{detail}",

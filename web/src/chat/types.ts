@@ -45,6 +45,8 @@ export interface SessionSummary {
   expired: boolean;
   handoff: boolean;
   turns: number;
+  /** The start of the first message; null for a conversation that began with a photo only. */
+  title: string | null;
 }
 
 export interface SessionDetail extends SessionSummary {

@@ -43,6 +43,7 @@ export function SessionList({ meId, sessions, error, selected, waitingOnly, onWa
                 <strong>{s.user_name || s.user_email || t("deleted")}</strong>
                 {s.user_name && s.user_email && <span className="muted console-email">{s.user_email}</span>}
               </span>
+              {s.title && <span className="console-title" data-testid="session-row-title">{s.title}</span>}
               <span className="row console-meta">
                 <span className="muted">{when(s.last_active_at, locale)}</span>
                 <span className="muted">{t("turns", { n: s.turns })}</span>

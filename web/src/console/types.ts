@@ -13,6 +13,7 @@ export interface ConsoleSession {
   handoff_since: string | null;
   staff_id: string | null;
   turns: number;
+  title: string | null;
 }
 
 export interface ToolCall {
