@@ -22,7 +22,7 @@ from tests.web.chat_helpers import (
     session_of,
     wait_turn_done,
 )
-from tests.web.conftest import REPO, LiveServer, WebUser, screenshot
+from tests.web.conftest import REPO, LiveServer, WebUser, screenshot, sign_in
 from tools.wardrobe.images import encode_jpeg
 
 GARMENT_PHOTO = REPO / "data" / "catalog" / "thumbnails" / "1529.jpg"
@@ -363,10 +363,15 @@ def test_on_a_phone_the_composer_stays_at_the_bottom_and_nothing_scrolls_sideway
 
 
 def test_a_spoken_turn_from_another_device_shows_a_microphone_badge(
-    page: Page, make_user: Callable[..., WebUser], live_server: LiveServer, flite: Callable[[str], bytes]
+    page: Page,
+    make_user: Callable[..., WebUser],
+    live_server: LiveServer,
+    flite: Callable[[str], bytes],
+    new_context: Callable[..., BrowserContext],
 ) -> None:
     """A voice turn (real speech through the voice socket, as the phone app would send it) on the
-    open session reaches the page through its `watch`, with the spoken duration."""
+    open session reaches the page through its `watch`, with the spoken duration; the support
+    console's transcript shows it as spoken too."""
     import json
 
     from websockets.sync.client import connect
@@ -408,3 +413,8 @@ def test_a_spoken_turn_from_another_device_shows_a_microphone_badge(
     wait_turn_done(page, replies_before=1)
     page.reload()  # kept with the conversation
     expect(page.get_by_test_id("message-user").nth(1).get_by_test_id("voice-badge")).to_have_text(SECONDS)
+    console = new_context().new_page()
+    sign_in(console, make_user("support"), path=f"/#/console/{session_id}")
+    heard = console.get_by_test_id("transcript-user").nth(1)
+    expect(heard.get_by_test_id("transcript-text")).to_have_text(question)
+    expect(heard.get_by_test_id("transcript-voice")).to_contain_text("recognised by pocketsphinx")

@@ -74,6 +74,16 @@ export function Transcript({ messages }: { messages: EventData[] }) {
           <div key={m.id ?? i} className={`console-msg ${role}`} data-testid={`transcript-${role}`}>
             <div className="muted console-msg-who">{label}</div>
             {m.text && <div className="console-msg-text" data-testid="transcript-text">{m.text}</div>}
+            {m.voice && (
+              <div className="muted" data-testid="transcript-voice">
+                🎤{" "}
+                {t("spoken", {
+                  s: m.voice.duration_s?.toFixed(1) ?? "?",
+                  engine: m.voice.engine ?? "?",
+                  c: typeof m.voice.confidence === "number" ? m.voice.confidence.toFixed(2) : "—",
+                })}
+              </div>
+            )}
             {Array.isArray(m.attachments) && m.attachments.length > 0 && (
               <div className="muted">{t("attachments", { n: m.attachments.length })}</div>
             )}

@@ -6,7 +6,7 @@ type Key =
   | "turns" | "deleted" | "back" | "pick" | "listError" | "refresh"
   | "transcript" | "person" | "assistant" | "support" | "toolCalls" | "toolOk" | "toolFailed" | "arguments"
   | "noArguments" | "facts" | "noFacts" | "cards" | "live" | "connecting" | "reconnecting" | "nothingYet" | "notFound"
-  | "attachments"
+  | "attachments" | "spoken"
   | "takeOver" | "handBack" | "answerWaiting" | "replyPlaceholder" | "send" | "working" | "youHaveIt"
   | "someoneHasIt" | "assistantHasIt" | "waitingBanner"
   | "profile" | "height" | "weight" | "chest" | "waist" | "hips" | "inseam" | "shoulder" | "shoe" | "bodyShape"
@@ -48,6 +48,7 @@ export const STRINGS: Strings<Key> = {
     nothingYet: "Nothing has been said yet.",
     notFound: "This conversation no longer exists (it may have expired).",
     attachments: "{n} photos attached",
+    spoken: "Spoken · {s} s · recognised by {engine}, confidence {c}",
     takeOver: "Take over",
     handBack: "Hand back",
     answerWaiting: "Let the assistant answer the waiting message",
@@ -122,6 +123,7 @@ export const STRINGS: Strings<Key> = {
     nothingYet: "还没有对话内容。",
     notFound: "该会话已不存在（可能已过期）。",
     attachments: "附带 {n} 张照片",
+    spoken: "语音 · {s} 秒 · 由 {engine} 识别，置信度 {c}",
     takeOver: "接管",
     handBack: "交还助手",
     answerWaiting: "让助手回答待处理的消息",

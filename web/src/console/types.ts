@@ -39,6 +39,8 @@ export interface EventData {
   cards?: TranscriptCard[];
   tools?: ToolCall[];
   attachments?: string[];
+  /** Set on a spoken message: what the recogniser said about it. */
+  voice?: { engine?: string; duration_s?: number; confidence?: number | null; language?: string };
   [key: string]: unknown;
 }
 
