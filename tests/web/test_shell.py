@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import BrowserContext, Page, expect
@@ -66,3 +67,24 @@ def test_staff_see_the_console_and_people_do_not(
     width = staff.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     screenshot(staff, "shell-phone-support")
+
+
+def test_a_new_person_signs_up_in_chinese_and_lands_in_the_chat(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> None:
+    page = new_context(locale="zh-CN").new_page()
+    page.goto("/")
+    page.get_by_role("button", name="还没有账号？注册").click()
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill("short")
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("sign-out")).to_have_count(0)  # the form's own check: 8 characters
+    page.get_by_test_id("password").fill("a-long-password")
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("chat-page")).to_be_visible()
+    expect(page.get_by_test_id("nav-chat")).to_have_text("聊天")
+    token = live_server.token(email, "a-long-password")["access_token"]
+    me = live_server.api("GET", "users/me", token).json()
+    assert (me["email"], me["role"]) == (email, "user")
+    assert live_server.api("GET", "users/me/profile", token).json()["locale"] == "zh"

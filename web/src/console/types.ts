@@ -1,4 +1,5 @@
 // What the support API returns, as the console uses it.
+import type { ProfileRead } from "../profileRead";
 
 export interface ConsoleSession {
   id: string;
@@ -70,26 +71,8 @@ export interface WardrobeItem {
   has_photo: boolean;
 }
 
-export interface Profile {
-  height_cm: number | null;
-  weight_kg: number | null;
-  chest_cm: number | null;
-  waist_cm: number | null;
-  hips_cm: number | null;
-  inseam_cm: number | null;
-  shoulder_cm: number | null;
-  shoe_size_eu: number | null;
-  body_shape: string | null;
-  fit_preference: string | null;
-  department: string | null;
-  styles: string[];
-  favourite_colours: string[];
-  avoided_colours: string[];
-  budget: { min: number | null; max: number | null; currency: string | null };
-  home_city: string | null;
-  locale: string;
-  preferred_units: { length?: string | null; weight?: string | null };
-}
+/** The profile as stored (cm / kg / EU); the person's own units are in `preferred_units`. */
+export type Profile = ProfileRead;
 
 export interface Person {
   user: { id: string; email: string; full_name: string | null; role: string; is_active: boolean; created_at: string };

@@ -1,5 +1,6 @@
 // The profile form's state and its two translations: from the stored profile (cm/kg/EU, shown in
 // the person's units) and to a partial ProfileUpdate (typed values with their unit, changed ones only).
+import type { ProfileRead } from "../profileRead";
 import { cmToInches, feetInches, kgToLb, tidy, type ShoeSystem, type System, euToShoe, CM_PER_INCH, KG_PER_LB } from "./units";
 
 export const LENGTHS = ["chest", "waist", "hips", "inseam", "shoulder"] as const;
@@ -16,31 +17,8 @@ export const STYLES = [
 export const CURRENCIES = ["CNY", "USD", "EUR", "GBP", "JPY", "INR"] as const;
 export const CONSENTS = ["store_photos", "use_measurements", "personalisation", "marketing"] as const;
 export type ConsentName = (typeof CONSENTS)[number];
+export type { ProfileRead };
 export const MAX_STYLES = 8;
-
-export interface ProfileRead {
-  user_id: string;
-  height_cm: number | null;
-  weight_kg: number | null;
-  chest_cm: number | null;
-  waist_cm: number | null;
-  hips_cm: number | null;
-  inseam_cm: number | null;
-  shoulder_cm: number | null;
-  shoe_size_eu: number | null;
-  body_shape: string | null;
-  fit_preference: string | null;
-  department: string | null;
-  styles: string[];
-  favourite_colours: string[];
-  avoided_colours: string[];
-  budget: { min: number | null; max: number | null; currency: string | null };
-  home_city: string | null;
-  locale: "zh" | "en";
-  preferred_units: { length: "cm" | "in" | null; weight: "kg" | "lb" | null };
-  consents: Record<ConsentName, boolean>;
-  updated_at: string;
-}
 
 export interface ProfileForm {
   system: System;
