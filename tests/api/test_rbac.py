@@ -24,6 +24,7 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+    ("GET", "/"),  # the web app's page; everything it shows comes from routes that need a token
     ("POST", f"{API}/auth/signup"),
     ("POST", f"{API}/auth/token"),
     ("POST", f"{API}/auth/refresh"),
@@ -57,6 +58,7 @@ def test_public_routes_answer_without_a_token(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/metrics").status_code == 200
+    assert client.get("/").status_code in (200, 503)  # 503 (with how to build it) when web/dist is absent
 
 
 @pytest.mark.parametrize("role", ["user", "evaluator"])
