@@ -52,13 +52,12 @@ export function App() {
       const user = await api<Me>("users/me");
       setMe(user);
       setOffline(false);
-      if (user.locale && !localStorage.getItem("ik.locale")) setLocale(user.locale);
     } catch (error) {
       if (error instanceof SignedOut) return;
       setOffline(true);
       window.setTimeout(loadMe, 2000);
     }
-  }, [setLocale]);
+  }, []);
 
   useEffect(() => {
     const out = () => {

@@ -11,7 +11,6 @@ export interface Me {
   email: string;
   role: Role;
   full_name: string | null;
-  locale: "zh" | "en" | null;
 }
 
 interface Tokens {
