@@ -353,10 +353,17 @@ class SpeechSettings(BaseModel):
     #: ``embedded``: PocketSphinx in the API process (English only).
     #: ``server``: an OpenAI-compatible ``POST {asr_url}/audio/transcriptions`` (Whisper on vLLM or
     #: ``python -m model_servers.speech``), which Chinese needs.
-    asr: Literal["embedded", "server"] = "embedded"
+    #: ``whisper``: Whisper in the API process from ``whisper_path`` (the ``whisper`` extra: torch and
+    #: transformers); English and Chinese.
+    asr: Literal["embedded", "server", "whisper"] = "embedded"
+    #: A Whisper model folder in Hugging Face's layout (config.json, weights, tokenizer files,
+    #: preprocessor_config.json); required by ``asr=whisper``. Nothing is downloaded: it must be there.
+    whisper_path: Path | None = None
+    #: Where Whisper runs: ``cpu``, ``cuda`` or ``cuda:N`` (float16 on a GPU, float32 on the CPU).
+    whisper_device: str = "cpu"
     asr_url: str | None = None
     asr_model: str = "whisper-1"
-    #: Languages the recognition server handles.
+    #: Languages the recognition server (or the Whisper model) handles.
     asr_languages: list[Literal["en", "zh"]] = ["en", "zh"]
     #: ``embedded``: espeak-ng (English and Mandarin). ``server``: ``POST {tts_url}/audio/speech``.
     tts: Literal["embedded", "server"] = "embedded"
@@ -394,6 +401,8 @@ class SpeechSettings(BaseModel):
                 raise ValueError(f"IK_SPEECH__{name}=server needs IK_SPEECH__{name}_URL")
             if url and not url.startswith(("http://", "https://")):
                 raise ValueError(f"IK_SPEECH__{name}_URL must be an http(s):// URL")
+        if self.asr == "whisper" and self.whisper_path is None:
+            raise ValueError("IK_SPEECH__ASR=whisper needs IK_SPEECH__WHISPER_PATH (a Whisper model folder)")
         return self
 
 

@@ -92,6 +92,14 @@ def open_recognizer(settings: Settings) -> SpeechRecognizer:
             api_key=speech.api_key.get_secret_value() if speech.api_key else None,
             timeout_s=speech.timeout_s,
         )
+    if speech.asr == "whisper":
+        # imported here: torch and transformers take seconds to import and the embedded path needs neither
+        from model_servers.speech.whisper_engine import WhisperRecognizer
+
+        assert speech.whisper_path is not None  # the settings' validator
+        return WhisperRecognizer(
+            speech.whisper_path, device=speech.whisper_device, languages=speech.asr_languages
+        )
     from model_servers.speech.pocketsphinx_engine import PocketSphinxRecognizer
 
     lm = domain_lm(settings) if speech.asr_lm == "domain" else None

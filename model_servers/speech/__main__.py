@@ -2,12 +2,14 @@
 
     python -m model_servers.speech --host 127.0.0.1 --port 8004
     python -m model_servers.speech --lm /models/style.arpa --asr-pool 4 --max-seconds 60
+    python -m model_servers.speech --whisper /models/whisper-small --whisper-device cuda
 
 It speaks OpenAI's audio endpoints (``/v1/audio/transcriptions``, ``/v1/audio/speech``), so the
 API's ``HttpRecognizer`` and ``HttpSynthesizer`` (``model_servers.speech.client``) use it exactly as
 they use vLLM serving Whisper. The engines are the embedded ones: PocketSphinx (English; ``--lm``
 swaps its general language model for one of the product's own sentences) and espeak-ng (English
-and Mandarin).
+and Mandarin). ``--whisper`` recognises with Whisper from a local model folder instead (English and
+Chinese; the ``whisper`` extra), loaded before the server starts listening.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi import FastAPI
 
 from model_servers.serve import positive, run, server_parser
 from model_servers.speech.app import create_app
+from model_servers.speech.engine import SpeechError
 from model_servers.speech.protocol import DEFAULT_MAX_SECONDS
 
 
@@ -37,6 +40,10 @@ def parser() -> argparse.ArgumentParser:
         "--asr-pool", type=positive, default=2, help="PocketSphinx decoders (concurrent utterances)"
     )
     p.add_argument(
+        "--whisper", type=Path, default=None, help="a Whisper model folder to recognise with instead"
+    )
+    p.add_argument("--whisper-device", default="cpu", help="where Whisper runs: cpu, cuda, cuda:N")
+    p.add_argument(
         "--max-seconds",
         type=_seconds,
         default=DEFAULT_MAX_SECONDS,
@@ -46,6 +53,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def build_app(args: argparse.Namespace) -> FastAPI:
+    """Raises ``SpeechError`` when ``--whisper`` names a folder that holds no usable Whisper model."""
+    if args.whisper is not None:
+        from model_servers.speech.espeak_engine import EspeakSynthesizer
+        from model_servers.speech.whisper_engine import WhisperRecognizer
+
+        recognizer = WhisperRecognizer(args.whisper, device=args.whisper_device)
+        return create_app(recognizer, EspeakSynthesizer(), max_seconds=args.max_seconds)
     return create_app(max_seconds=args.max_seconds, lm_path=args.lm, asr_pool=args.asr_pool)
 
 
@@ -54,7 +68,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.lm is not None and not args.lm.is_file():
         p.error(f"language model not found: {args.lm}")
-    run(build_app(args), args)
+    if args.whisper is not None and args.lm is not None:
+        p.error("--lm is PocketSphinx's; it means nothing with --whisper")
+    try:
+        app = build_app(args)
+    except SpeechError as exc:
+        p.error(exc.message)
+    run(app, args)
 
 
 if __name__ == "__main__":
