@@ -19,6 +19,7 @@ import re
 import secrets
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,15 @@ def run(
             email, password = f"bench-web-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12)
             app.state.accounts.create_user(email=email, password=password)
             texts = utterances(warmup + turns, seed=seed)
-            timings = _page_turns(url, email, password, texts, chromium)[warmup:]
+            timings = _page_turns(url, email, password, texts, chromium)
+            sources = _reply_sources(url, email, password)
+    if len(sources) == len(timings):  # one reply per turn: who wrote each is known
+        for timing, (source, attempted) in zip(timings, sources, strict=True):
+            timing["source"], timing["llm_attempted"] = source, attempted
+    timings = timings[warmup:]
     first = [t["first_token_ms"] for t in timings if t["first_token_ms"] is not None]
     done = [t["done_ms"] for t in timings if t["done_ms"] is not None]
+    asked = [t["first_token_ms"] for t in timings if t.get("llm_attempted") and t["first_token_ms"]]
     result["page"] = {
         "llm": llm,
         "catalog_products": CATALOG_LIMIT,
@@ -132,8 +139,32 @@ def run(
         "first_token_ms_p95": percentile(first, 95, digits=1),
         "done_ms_p50": percentile(done, 50, digits=1),
         "done_ms_p95": percentile(done, 95, digits=1),
+        "reply_sources": dict(Counter(str(t.get("source")) for t in timings)),
+        # Turns whose reply the LLM was asked to word (its wording kept: source "llm"; withdrawn by
+        # the fact check: the template), where the first token waits for the model.
+        "llm_asked_turns": len(asked),
+        "llm_asked_first_token_ms_p50": percentile(asked, 50, digits=1),
+        "llm_asked_first_token_ms_p95": percentile(asked, 95, digits=1),
     }
     return result
+
+
+def _reply_sources(url: str, email: str, password: str) -> list[tuple[str | None, bool]]:
+    """Who wrote each reply of the page's conversation (``llm``, ``template``, ``guard``) and whether
+    the LLM was asked, in order."""
+    import httpx
+
+    token = httpx.post(f"{url}/api/v1/auth/token", data={"username": email, "password": password}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    sessions = httpx.get(f"{url}/api/v1/chat/sessions", headers=headers).json()
+    if len(sessions) != 1:
+        return []
+    detail = httpx.get(f"{url}/api/v1/chat/sessions/{sessions[0]['id']}", headers=headers, timeout=60).json()
+    return [
+        (e["data"].get("source"), bool(e["data"].get("llm_attempted")))
+        for e in detail["history"]
+        if e["data"].get("role") == "assistant"
+    ]
 
 
 def table(result: dict[str, Any]) -> str:
@@ -146,6 +177,11 @@ def table(result: dict[str, Any]) -> str:
         f"pages loaded on demand: {b['lazy_js_gzip_kb']} kB",
         f"in the page ({p['turns']} turns, replies by {writer}): "
         f"first token p50 {p['first_token_ms_p50']} ms, p95 {p['first_token_ms_p95']} ms; "
-        f"whole turn p50 {p['done_ms_p50']} ms, p95 {p['done_ms_p95']} ms",
+        f"whole turn p50 {p['done_ms_p50']} ms, p95 {p['done_ms_p95']} ms; replies by {p['reply_sources']}",
     ]
+    if p["llm_asked_turns"]:
+        lines.append(
+            f"turns SmolLM2 was asked to word ({p['llm_asked_turns']}): first token p50 "
+            f"{p['llm_asked_first_token_ms_p50']} ms, p95 {p['llm_asked_first_token_ms_p95']} ms"
+        )
     return "\n".join(lines)
