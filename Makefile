@@ -30,13 +30,14 @@ ifneq ($(IK_RESEARCH_DATA_DIR),)
 export IK_RESEARCH_DATA_DIR
 endif
 
-.PHONY: help run install install-dev system-packages browser web test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
+.PHONY: help run install install-dev system-packages browser web helm test check lint typecheck unit sizing-model recommend-models wardrobe-model services-up services-down services-status clean
 
 help:
 	@echo "make run            install and start the API on http://127.0.0.1:8000 (embedded stores)"
 	@echo "make test           install, start PostgreSQL/Redis/S3, lint, type-check and run every test"
 	@echo "make unit           only the tests that need no server and no browser"
 	@echo "make web            build the web app (web/dist), which the API serves at /"
+	@echo "make helm           install helm (cached) for the chart tests in tests/deploy"
 	@echo "make services-up    start the local servers (deploy/local/services.sh)"
 	@echo "make services-down  stop them"
 
@@ -83,6 +84,16 @@ browser:
 	  else echo "note: install chromium (apt) for the browser tests"; exit 1; fi; \
 	fi
 
+# Helm, to lint and render deploy/helm (tests/deploy/test_helm.py): built once from the Go module
+# proxy into the cache folder (needs Go; ~4 minutes the first time, then nothing).
+HELM_VERSION := v3.22.0
+HELM := $(IK_CACHE_DIR)/bin/helm
+helm: $(HELM)
+$(HELM):
+	@command -v go >/dev/null || { echo "Go is needed to build helm $(HELM_VERSION) (or put a helm binary at $(HELM))"; exit 1; }
+	mkdir -p $(IK_CACHE_DIR)/bin
+	cd /tmp && GOBIN=$(IK_CACHE_DIR)/bin GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
 # The settings fail closed (production) unless told otherwise; this is the development command.
 # The embedded LLM (SmolLM2 through llama.cpp) starts as a child process; IK_LLM__PROVIDER=none
 # gives template replies only, IK_LLM__PROVIDER=openai + IK_LLM__BASE_URL uses a vLLM server.
@@ -119,11 +130,11 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy .
 
-unit: install-dev
+unit: install-dev helm
 	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
 # The whole suite against real servers: a missing server fails the run instead of skipping tests.
-test: install-dev web browser services-up lint typecheck
+test: install-dev web browser helm services-up lint typecheck
 	eval "$$(deploy/local/services.sh env)"; \
 	IK_TEST_REQUIRE_SERVICES=1 $(PY) -m pytest $(PYTEST_ARGS)
 
