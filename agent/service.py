@@ -33,6 +33,7 @@ from agent.nodes.guard import message_text
 from agent.nodes.handoff import start_handoff, support_message
 from agent.prompts import say
 from agent.state import Handoff
+from core.telemetry import set_attributes, span
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,48 @@ class ChatService:
         return {"configurable": {"thread_id": session_id}}
 
     async def turn(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        session_id: str | None = None,
+        locale: Literal["zh", "en"] | None = None,
+        attachments: Sequence[str] = (),
+        voice: dict[str, Any] | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Run one turn (see ``_turn``) inside an ``agent.turn`` span: the session, locale and, at the
+        end, the intents, reply sources and tool count; never the text."""
+        with span(
+            "agent.turn",
+            **{
+                "chat.locale": locale,
+                "chat.attachments": len(attachments),
+                "chat.voice": voice is not None,
+            },
+        ) as current:
+            intents: list[str] = []
+            sources: list[str] = []
+            tools = 0
+            async for event in self._turn(
+                user_id, text, session_id=session_id, locale=locale, attachments=attachments, voice=voice
+            ):
+                if event.event == "session":
+                    set_attributes(current, **{"chat.session_id": event.data.get("session_id")})
+                elif event.event == "message":
+                    intents.extend(str(intent) for intent in event.data.get("intents") or [])
+                    sources.append(str(event.data.get("source")))
+                    tools += len(event.data.get("tools") or [])
+                yield event
+            set_attributes(
+                current,
+                **{
+                    "chat.intents": list(dict.fromkeys(intents)),
+                    "chat.reply_sources": sources,
+                    "chat.tool_calls": tools,
+                },
+            )
+
+    async def _turn(
         self,
         user_id: str,
         text: str,

@@ -50,6 +50,7 @@ from api.tokens import TokenService
 from api.web import mount_web
 from core.config import Settings, get_settings
 from core.logging import configure_logging
+from core.telemetry import fastapi_telemetry, setup_tracing, shutdown_tracing
 from storage.sql.outbox import OutboxRelay, relay_forever
 from storage.stores import build_stores
 from tools.catalog.runtime import CatalogBackground, open_catalog
@@ -136,12 +137,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     uvicorn_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _RedactQueryTokens) for f in uvicorn_log.filters):
         uvicorn_log.addFilter(_RedactQueryTokens())
+    tracer_provider = setup_tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Closed in reverse: running turns finish, then the agent (and any LLM child process) stops,
         # then the stores close.
         async with AsyncExitStack() as stack:
+            # Closed last, so spans from shutting down are still exported.
+            stack.callback(shutdown_tracing, tracer_provider)
             stores = await run_in_threadpool(build_stores, settings)
             stack.push_async_callback(run_in_threadpool, stores.close)
             accounts = AccountService(stores.db)
@@ -225,8 +229,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Personal style advisor (个人形象智能顾问助手) API",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,
+        telemetry=fastapi_telemetry(tracer_provider),
     )
     app.state.settings = settings
+    app.state.tracer_provider = tracer_provider
     app.state.metrics = Metrics()
     install_error_handlers(app)
     if settings.cors_origins:

@@ -475,6 +475,39 @@ class AgentSettings(BaseModel):
     history_messages: Annotated[int, Field(ge=2, le=200)] = 20
 
 
+class TelemetrySettings(BaseModel):
+    """Distributed tracing (OpenTelemetry, ``core.telemetry``): off by default, at near-zero cost.
+
+    Spans: one per API request (named by route template), ``agent.turn`` per chat turn,
+    ``tool.<name>`` per tool call, and a client span per model-server request whose W3C
+    ``traceparent`` header lets an instrumented model server continue the trace.
+    """
+
+    #: ``off``: no provider, no exporter; ``otlp``: batches to ``otlp_endpoint`` (Jaeger, Tempo,
+    #: an OpenTelemetry Collector); ``console``: one JSON object per span on stdout (debugging).
+    traces: Literal["off", "otlp", "console"] = "off"
+    #: The OTLP/HTTP traces URL, path included, e.g. ``http://jaeger:4318/v1/traces``; required
+    #: with ``traces=otlp``. Spans are sent JSON-encoded (see ``core.telemetry``).
+    otlp_endpoint: str | None = None
+    #: ``service.name`` on every span (the model servers name themselves).
+    service_name: str = "innovation-kun-api"
+    #: Share of new traces kept (1.0: all); a request that arrives with a sampled ``traceparent``
+    #: follows its caller's decision.
+    sample_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+
+    @model_validator(mode="after")
+    def _endpoint_matches_traces(self) -> Self:
+        if self.traces == "otlp":
+            if not self.otlp_endpoint:
+                raise ValueError(
+                    "IK_TELEMETRY__OTLP_ENDPOINT is required when IK_TELEMETRY__TRACES=otlp, "
+                    "e.g. http://jaeger:4318/v1/traces"
+                )
+            if not self.otlp_endpoint.startswith(("http://", "https://")):
+                raise ValueError("IK_TELEMETRY__OTLP_ENDPOINT must be an http(s):// URL")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the API, agent, tools and workers read at start-up."""
 
@@ -525,6 +558,7 @@ class Settings(BaseSettings):
     tryon: TryOnSettings = TryOnSettings()
     imagegen: ImageGenSettings = ImageGenSettings()
     speech: SpeechSettings = SpeechSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     def resolve(self, path: Path) -> Path:
         """Place a relative store path under ``data_dir``, leave absolute ones alone."""

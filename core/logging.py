@@ -1,7 +1,9 @@
 """Structured logging: one JSON object per line, carrying the request id.
 
 Log aggregation (and people grepping CI output) can then follow one request
-across the API, the agent and the tools without parsing free text.
+across the API, the agent and the tools without parsing free text. Inside a
+recorded span (``core.telemetry``) a line also carries ``trace_id`` and
+``span_id``, so logs and traces join on them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -32,6 +36,10 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

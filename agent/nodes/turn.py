@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.config import get_stream_writer
+from opentelemetry.trace import StatusCode
 
 from agent.deps import AgentDeps, ChatContext
 from agent.nodes.guard import last_human_attachments
 from agent.prompts import Language
 from agent.state import AgentState, Outcome, OutcomeStatus, Step, ToolCallRecord
+from core.telemetry import set_attributes, span
 from tools.base import ToolContext, ToolResult
 from tools.profile.schemas import Locale
 
@@ -49,7 +51,13 @@ class Turn:
 
     def call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         emit({"event": "tool_started", "tool": name})
-        result = self.deps.registry.invoke(name, self.tool_context, arguments)
+        # Names and outcome only: arguments and results hold measurements and messages.
+        with span(f"tool.{name}", **{"tool.name": name, "tool.arguments": len(arguments)}) as current:
+            result = self.deps.registry.invoke(name, self.tool_context, arguments)
+            set_attributes(current, **{"tool.ok": result.ok})
+            if not result.ok:  # the error text stays out: it may quote what the person gave
+                set_attributes(current, **{"error.type": "tool_failed"})
+                current.set_status(StatusCode.ERROR)
         self.tools_called.append((name, result.ok))
         self.calls.append(ToolCallRecord.of(name, arguments, result))
         emit({"event": "tool_finished", "tool": name, "ok": result.ok, "error": result.error})

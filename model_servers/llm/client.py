@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from core.telemetry import AsyncTracedTransport
 from model_servers.http_errors import quote, server_error
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ class LLMClient:
             base_url=self.base_url + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout_s),
-            transport=transport,
+            # a client span and a traceparent header per request while tracing is on
+            transport=AsyncTracedTransport(transport, "llm"),
         )
 
     @classmethod

@@ -22,6 +22,7 @@ from typing import Any, Self
 import httpx
 import numpy as np
 
+from core.telemetry import TracedTransport
 from model_servers.http_errors import quote, server_error
 from model_servers.speech.audio import pcm_from_bytes, to_wav
 from model_servers.speech.engine import PCM, SAMPLE_RATE, Recognition, SpeechError, require_language
@@ -51,7 +52,8 @@ class _HttpEngine:
             base_url=self.base_url + "/",
             headers=headers,
             timeout=httpx.Timeout(timeout_s),
-            transport=transport,
+            # a client span and a traceparent header per request while tracing is on
+            transport=TracedTransport(transport, "speech"),
         )
 
     def _post(self, path: str, **kwargs: Any) -> httpx.Response:

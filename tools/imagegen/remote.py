@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from core.telemetry import outgoing
 from tools.base import Refusal
 from tools.imagegen.prompt import ImagePrompt
 
@@ -47,7 +48,10 @@ class HttpImageGenerator:
             "steps": self.steps,
             "guidance_scale": self.guidance_scale,
         }
-        response = httpx.post(f"{self.base_url}/v1/images", json=body, timeout=self.timeout_s)
+        url = f"{self.base_url}/v1/images"
+        with outgoing("imagegen", "POST", url) as call:  # a client span + traceparent while tracing
+            response = httpx.post(url, json=body, timeout=self.timeout_s, headers=call.headers)
+            call.record(response)
         if 400 <= response.status_code < 500:
             try:
                 error = response.json()

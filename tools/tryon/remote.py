@@ -9,6 +9,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from core.telemetry import outgoing
 from tools.tryon.engine import Mask, TryOnRejected, TryOnRequest, TryOnResult
 from tools.wardrobe.images import encode_png
 
@@ -40,12 +41,16 @@ class HttpTryOnEngine:
             data = _mask_png(mask)
             if data is not None:
                 files[field] = (f"{field}.png", data, "image/png")
-        response = httpx.post(
-            f"{self.base_url}/v1/tryon",
-            files=files,
-            data={"kind": request.kind, "seed": str(request.seed)},
-            timeout=self.timeout_s,
-        )
+        url = f"{self.base_url}/v1/tryon"
+        with outgoing("tryon", "POST", url) as call:  # a client span + traceparent while tracing
+            response = httpx.post(
+                url,
+                files=files,
+                data={"kind": request.kind, "seed": str(request.seed)},
+                timeout=self.timeout_s,
+                headers=call.headers,
+            )
+            call.record(response)
         if response.status_code == 422:
             body = (
                 response.json()

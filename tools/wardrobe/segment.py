@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from skimage.color import rgb2lab
 
+from core.telemetry import outgoing
 from tools.wardrobe.images import RGB, ImageRejected, resize_max_side
 
 logger = logging.getLogger(__name__)
@@ -362,11 +363,15 @@ class HttpSegmenter:
         work = resize_max_side(rgb, WORKING_SIDE)
         buf = io.BytesIO()
         Image.fromarray(np.ascontiguousarray(work), "RGB").save(buf, "PNG")
-        response = httpx.post(
-            f"{self.base_url}/v1/segment",
-            files={"image": ("image.png", buf.getvalue(), "image/png")},
-            timeout=self.timeout_s,
-        )
+        url = f"{self.base_url}/v1/segment"
+        with outgoing("segment", "POST", url) as call:  # a client span + traceparent while tracing
+            response = httpx.post(
+                url,
+                files={"image": ("image.png", buf.getvalue(), "image/png")},
+                timeout=self.timeout_s,
+                headers=call.headers,
+            )
+            call.record(response)
         if response.status_code == 422 and _error_code(response) == "no_garment":
             raise _no_garment()
         response.raise_for_status()
