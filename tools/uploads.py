@@ -39,15 +39,19 @@ class UploadStore:
         return upload_id, image
 
     def read(self, user_id: str, upload_id: str) -> bytes:
-        return self.read_with_type(user_id, upload_id)[0]
-
-    def read_with_type(self, user_id: str, upload_id: str) -> tuple[bytes, str]:
-        """The photo's bytes and content type (the chat shows a sent photo again from this)."""
         if not UPLOAD_ID.fullmatch(upload_id):
             raise UnknownUpload(f"{upload_id!r} is not an upload id")
-        key = self._key(user_id, upload_id)
         try:
-            data, content_type = self.objects.get(key), self.objects.stat(key).content_type
+            return self.objects.get(self._key(user_id, upload_id))
         except ObjectNotFound as exc:
+            raise UnknownUpload(f"no upload {upload_id!r}; send the photo again") from exc
+
+    def read_with_type(self, user_id: str, upload_id: str) -> tuple[bytes, str]:
+        """The photo's bytes and content type (the chat shows a sent photo again from this); the
+        content type costs a second store call, so tools that only need the bytes use ``read``."""
+        data = self.read(user_id, upload_id)
+        try:
+            content_type = self.objects.stat(self._key(user_id, upload_id)).content_type
+        except ObjectNotFound as exc:  # deleted between the two calls
             raise UnknownUpload(f"no upload {upload_id!r}; send the photo again") from exc
         return data, content_type or "application/octet-stream"
