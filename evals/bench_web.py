@@ -27,11 +27,11 @@ from api.background import serving
 from api.main import create_app
 from core.config import REPO_ROOT
 from evals.bench_agent import utterances
+from evals.browser import CHROMIUM, launch_chromium
 from evals.measure import machine, percentile
 from evals.settings import embedded_settings
 
 BUNDLE_LIMIT_KB = 250.0
-CHROMIUM = "/usr/bin/chromium"
 WEB_DIST = REPO_ROOT / "web" / "dist"
 #: Catalogue products loaded for the page test: enough for searches to find things, quick to load.
 CATALOG_LIMIT = 2000
@@ -75,11 +75,7 @@ def _page_turns(url: str, email: str, password: str, texts: list[str], chromium:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium,
-            headless=True,
-            args=["--disable-background-networking", "--no-sandbox", "--disable-dev-shm-usage"],
-        )
+        browser = launch_chromium(playwright.chromium, executable=chromium)
         try:
             page = browser.new_context(base_url=url, viewport={"width": 390, "height": 844}).new_page()
             page.set_default_timeout(TURN_TIMEOUT_MS)

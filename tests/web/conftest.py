@@ -23,12 +23,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from api.background import serving
 from api.main import create_app
+from evals.browser import CHROMIUM as DEBIAN_CHROMIUM
+from evals.browser import launch_chromium
 from tests.api.conftest import add_products_with_photos
 from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIST = Path(os.environ.get("IK_TEST_WEB_DIST", REPO / "web" / "dist"))
-CHROMIUM = os.environ.get("IK_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("IK_TEST_CHROMIUM", DEBIAN_CHROMIUM)
 ARTIFACTS = REPO / "test-artifacts" / "web"
 PASSWORD = "password-123"
 #: How long a browser expectation waits by default (a turn on 2 busy cores can take seconds).
@@ -104,16 +106,11 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (make system-packages does)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--disable-background-networking",
-                "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-                "--disable-dev-shm-usage",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
+        browser = launch_chromium(
+            playwright.chromium,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            executable=CHROMIUM,
         )
         expect.set_options(timeout=EXPECT_TIMEOUT_MS)
         yield browser
@@ -122,12 +119,17 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_context(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., BrowserContext]]:
-    """Fresh browser profiles (own localStorage) for a test; ``phone=True`` gives a 390×844 screen."""
+    """Fresh browser profiles (own localStorage) for a test; ``phone=True`` gives a 390×844 screen;
+    ``in_browser``: another Chromium than the shared one (a module's own launch flags)."""
     contexts: list[BrowserContext] = []
 
-    def make(*, phone: bool = False, locale: str = "en-US", **options: Any) -> BrowserContext:
+    def make(
+        *, phone: bool = False, locale: str = "en-US", in_browser: Browser | None = None, **options: Any
+    ) -> BrowserContext:
         viewport: ViewportSize = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 860}
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, locale=locale, **options)
+        context = (in_browser or browser).new_context(
+            base_url=live_server.url, viewport=viewport, locale=locale, **options
+        )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         contexts.append(context)
         return context

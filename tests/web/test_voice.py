@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from evals.browser import launch_chromium
 from tests.web.conftest import CHROMIUM, LiveServer, WebUser, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -28,8 +29,6 @@ SENTENCE = "show me a red shirt"
 HEARD = "shirt"
 LEAD_S = 1.0
 TAIL_S = 2.0
-#: Arguments of the shared ``browser`` fixture, less the fake media UI (added where wanted).
-BASE_ARGS = ["--disable-background-networking", "--no-sandbox", "--disable-dev-shm-usage"]
 
 
 @dataclass(frozen=True)
@@ -57,15 +56,12 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
 @pytest.fixture(scope="module")
 def mic_browser(browser: Browser, speech: Speech) -> Iterator[Browser]:
     """A Chromium whose microphone says ``SENTENCE`` once (each page that opens it hears it anew)."""
-    launched = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            *BASE_ARGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={speech.path}%noloop",
-        ],
+    launched = launch_chromium(
+        browser.browser_type,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={speech.path}%noloop",
+        executable=CHROMIUM,
     )
     yield launched
     launched.close()
@@ -74,30 +70,27 @@ def mic_browser(browser: Browser, speech: Speech) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def asking_browser(browser: Browser) -> Iterator[Browser]:
     """A Chromium that asks before giving the microphone (no fake permission UI): nobody says yes."""
-    launched = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True, args=[*BASE_ARGS, "--use-fake-device-for-media-stream"]
+    launched = launch_chromium(
+        browser.browser_type, "--use-fake-device-for-media-stream", executable=CHROMIUM
     )
     yield launched
     launched.close()
 
 
 @pytest.fixture
-def contexts(live_server: LiveServer) -> Iterator[Callable[..., BrowserContext]]:
-    made: list[BrowserContext] = []
+def contexts(
+    new_context: Callable[..., BrowserContext], live_server: LiveServer
+) -> Callable[..., BrowserContext]:
+    """Phone-sized contexts of one of this module's browsers, with the microphone granted unless told."""
 
     def make(browser: Browser, *, locale: str = "en-US", microphone: bool = True) -> BrowserContext:
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 390, "height": 844}, locale=locale
-        )
+        context = new_context(in_browser=browser, phone=True, locale=locale)
         context.set_default_timeout(30_000)
         if microphone:
             context.grant_permissions(["microphone"], origin=live_server.url)
-        made.append(context)
         return context
 
-    yield make
-    for context in made:
-        context.close()
+    return make
 
 
 def _hooks(page: Page) -> dict[str, Any]:
