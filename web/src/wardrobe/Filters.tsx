@@ -1,4 +1,5 @@
 import { useLocale, useT } from "../i18n";
+import { Choice } from "./Choice";
 import { WARDROBE_STRINGS } from "./strings";
 import type { Filters as FilterValues } from "./types";
 import { CATEGORIES, categoryName, SEASONS, seasonName } from "./vocab";
@@ -18,39 +19,30 @@ export function Filters({ value, tags, onChange }: Props) {
   const active = value.category || value.season || value.tag;
   return (
     <div className="wr-filters" data-testid="wardrobe-filters">
-      <label>
-        {t("filterCategory")}
-        <select value={value.category} onChange={(e) => set("category", e.target.value)} data-testid="filter-category">
-          <option value="">{t("all")}</option>
-          {CATEGORIES.map((c) => (
-            <option key={c} value={c}>
-              {categoryName(c, locale)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t("filterSeason")}
-        <select value={value.season} onChange={(e) => set("season", e.target.value)} data-testid="filter-season">
-          <option value="">{t("all")}</option>
-          {SEASONS.map((s) => (
-            <option key={s} value={s}>
-              {seasonName(s, locale)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t("filterTag")}
-        <select value={value.tag} onChange={(e) => set("tag", e.target.value)} data-testid="filter-tag">
-          <option value="">{t("all")}</option>
-          {Object.entries(tags).map(([tag, n]) => (
-            <option key={tag} value={tag}>
-              {tag} ({n})
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label={t("filterCategory")}
+        value={value.category}
+        empty={t("all")}
+        options={CATEGORIES.map((c) => [c, categoryName(c, locale)])}
+        onChange={(v) => set("category", v)}
+        testId="filter-category"
+      />
+      <Choice
+        label={t("filterSeason")}
+        value={value.season}
+        empty={t("all")}
+        options={SEASONS.map((s) => [s, seasonName(s, locale)])}
+        onChange={(v) => set("season", v)}
+        testId="filter-season"
+      />
+      <Choice
+        label={t("filterTag")}
+        value={value.tag}
+        empty={t("all")}
+        options={Object.entries(tags).map(([tag, n]) => [tag, `${tag} (${n})`])}
+        onChange={(v) => set("tag", v)}
+        testId="filter-tag"
+      />
       {active && (
         <button type="button" className="link" onClick={() => onChange(NO_FILTERS)} data-testid="filter-clear">
           {t("clearFilters")}

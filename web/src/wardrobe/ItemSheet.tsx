@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { api, ApiError, SignedOut } from "../api";
 import { useLocale, useT } from "../i18n";
+import { Choice } from "./Choice";
 import { Sheet } from "./Sheet";
 import { WARDROBE_STRINGS } from "./strings";
 import type { ItemFields, WardrobeItem } from "./types";
@@ -87,28 +88,22 @@ export function ItemSheet({ item, onClose, onSaved, onDeleted }: Props) {
           <input value={fields.name} required maxLength={120} onChange={(e) => set("name", e.target.value)} data-testid="item-name" />
         </label>
         <div className="wr-two">
-          <label>
-            {t("category")}
-            <select value={fields.category ?? ""} onChange={(e) => set("category", e.target.value || null)} data-testid="item-category">
-              <option value="">{t("none")}</option>
-              {CATEGORIES.map((c) => (
-                <option key={c} value={c}>
-                  {categoryName(c, locale)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t("colour")}
-            <select value={fields.colour ?? ""} onChange={(e) => set("colour", e.target.value || null)} data-testid="item-colour">
-              <option value="">{t("none")}</option>
-              {COLOURS.map((c) => (
-                <option key={c} value={c}>
-                  {colourName(c, locale)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Choice
+            label={t("category")}
+            value={fields.category ?? ""}
+            empty={t("none")}
+            options={CATEGORIES.map((c) => [c, categoryName(c, locale)])}
+            onChange={(v) => set("category", v || null)}
+            testId="item-category"
+          />
+          <Choice
+            label={t("colour")}
+            value={fields.colour ?? ""}
+            empty={t("none")}
+            options={COLOURS.map((c) => [c, colourName(c, locale)])}
+            onChange={(v) => set("colour", v || null)}
+            testId="item-colour"
+          />
         </div>
         <fieldset className="wr-seasons">
           <legend>{t("seasons")}</legend>
