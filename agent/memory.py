@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from core.config import Settings
 from storage.sql.database import Database
@@ -68,6 +69,15 @@ class SessionInfo(BaseModel):
     turns: int
     #: The start of the person's first message (null until one with words arrives).
     title: str | None = None
+
+
+@dataclass
+class LiveCounts:
+    live: int = 0
+    #: Handed to support: asked for (``waiting_for_support``) or taken by staff (``taken_over``).
+    with_support: int = 0
+    waiting_for_support: int = 0
+    taken_over: int = 0
 
 
 class SessionRegistry:
@@ -141,17 +151,39 @@ class SessionRegistry:
             ).all()
             return [info for info in map(self._info, rows) if not info.expired]
 
+    def _live(self) -> tuple[ColumnElement[bool], ...]:
+        """What makes a session live: not expired, and used within the TTL."""
+        return ChatSession.expired_at.is_(None), ChatSession.last_active_at > utcnow() - self.ttl
+
     def active(self, *, handoff_only: bool = False, limit: int = 100) -> list[SessionInfo]:
         """Live sessions for the support console, most recently active first."""
-        cutoff = utcnow() - self.ttl
-        query = select(ChatSession).where(
-            ChatSession.expired_at.is_(None), ChatSession.last_active_at > cutoff
-        )
+        query = select(ChatSession).where(*self._live())
         if handoff_only:
             query = query.where(ChatSession.handoff.is_(True))
         with self._db.session() as session:
             rows = session.scalars(query.order_by(ChatSession.last_active_at.desc()).limit(limit)).all()
             return [self._info(row) for row in rows]
+
+    def live_counts(self) -> LiveCounts:
+        """How many sessions are live, and where support stands with them: one grouped count, so
+        the admin view's figures hold however many sessions there are."""
+        taken = ChatSession.staff_id.is_not(None)
+        counts = LiveCounts()
+        with self._db.session() as session:
+            rows = session.execute(
+                select(ChatSession.handoff, taken, func.count())
+                .where(*self._live())
+                .group_by(ChatSession.handoff, taken)
+            )
+            for handoff, has_staff, n in rows:
+                counts.live += n
+                if handoff:
+                    counts.with_support += n
+                    if has_staff:
+                        counts.taken_over += n
+                    else:
+                        counts.waiting_for_support += n
+        return counts
 
     def expire_due(self, now: datetime | None = None) -> list[str]:
         """Mark sessions idle for longer than the TTL as expired; returns their ids to forget."""

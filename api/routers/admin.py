@@ -17,9 +17,6 @@ from tools.support.metrics import route_figures
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-#: Enough to count every live conversation on one deployment; the console list itself shows 100.
-SESSION_SCAN_LIMIT = 10_000
-
 
 class RouteStats(BaseModel):
     method: str = Field(description="HTTP method.")
@@ -85,18 +82,17 @@ def read_metrics(request: Request, admin: AdminUser, chat: ChatDep, stores: Stor
                 mean_s=figures.latency_sum_s / figures.latency_count if figures.latency_count else None,
             )
         )
-    live = chat.sessions.active(limit=SESSION_SCAN_LIMIT)
-    handed = [s for s in live if s.handoff]
+    live = chat.sessions.live_counts()
     return AdminMetrics(
         generated_at=utcnow(),
         requests_total=sum(r.requests for r in routes),
         server_errors_total=sum(r.server_errors for r in routes),
         routes=routes,
         sessions=SessionStats(
-            live=len(live),
-            with_support=len(handed),
-            waiting_for_support=sum(1 for s in handed if s.staff_id is None),
-            taken_over=sum(1 for s in handed if s.staff_id is not None),
+            live=live.live,
+            with_support=live.with_support,
+            waiting_for_support=live.waiting_for_support,
+            taken_over=live.taken_over,
         ),
         accounts=[
             RoleCount(role=role, **counts)
