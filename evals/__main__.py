@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Kafka bootstrap servers, e.g. 127.0.0.1:59092 (default: in-process)",
     )
+    bench_events.add_argument(
+        "--batch", type=_positive, default=1, help="events per publish_many (1: publish)"
+    )
     bench_tryon = suites.add_parser(
         "bench-tryon", help="try-on job pipeline: overhead around the engine, queue time, submit time"
     )
@@ -226,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0 if all(status == "ok" for status in result["statuses"].values()) else 1
     if args.suite == "bench-events":
-        _report("bench_events", events=args.events, bootstrap=args.bootstrap)
+        _report("bench_events", events=args.events, bootstrap=args.bootstrap, batch=args.batch)
         return 0
     if args.suite == "bench-tryon":
         _report("bench_tryon", jobs=args.jobs, bootstrap=args.bootstrap)

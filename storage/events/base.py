@@ -70,6 +70,18 @@ def check_group(group: str) -> str:
     return group
 
 
+def check_events(events: Sequence[Event]) -> list[bytes]:
+    """The wire form of each event, so a bad batch fails before any of it is sent."""
+    if isinstance(events, Event) or not isinstance(events, Sequence):
+        raise TypeError(f"publish_many takes a sequence of Events, got {type(events).__name__}")
+    wire: list[bytes] = []
+    for event in events:
+        if not isinstance(event, Event):
+            raise TypeError(f"publish takes an Event, got {type(event).__name__}")
+        wire.append(event.to_json())
+    return wire
+
+
 def check_poll(topic: str, group: str, max_events: int, timeout_s: float) -> str:
     """Check a ``poll`` call's arguments the same way for every adapter; returns the topic's name."""
     name = check_topic(topic)
@@ -129,6 +141,16 @@ class EventBus(Protocol):
 
     def publish(self, topic: str, event: Event) -> None:
         """Append ``event`` to ``topic``; raises ``UnknownTopic`` for a topic outside ``ALL_TOPICS``."""
+        ...
+
+    def publish_many(self, topic: str, events: Sequence[Event]) -> None:
+        """Append ``events`` to ``topic`` in order, waiting for the acknowledgements once, not per event.
+
+        All or error: when it returns, every event is stored; when it raises, *some* may
+        have been stored anyway (Kafka acknowledges per record). At-least-once delivery
+        makes that safe: the caller publishes the whole batch again and consumers
+        deduplicate by event id. Arguments are checked before anything is sent.
+        """
         ...
 
     def poll(self, topic: str, group: str, max_events: int = 100, timeout_s: float = 1.0) -> list[Delivered]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from storage.errors import StorageError
-from storage.events.base import Delivered, Event, check_group, check_poll, check_topic
+from storage.events.base import Delivered, Event, check_events, check_group, check_poll, check_topic
 
 
 @dataclass
@@ -127,19 +127,27 @@ class MemoryEventBus:
     # -- the EventBus protocol ----------------------------------------------------------
 
     def publish(self, topic: str, event: Event) -> None:
-        name = check_topic(topic)
         if not isinstance(event, Event):
             raise TypeError(f"publish takes an Event, got {type(event).__name__}")
-        data = event.to_json()
+        self.publish_many(topic, [event])
+
+    def publish_many(self, topic: str, events: Sequence[Event]) -> None:
+        """Atomic here (one lock), though the contract only promises all-or-error."""
+        name = check_topic(topic)
+        wire = check_events(events)
         with self._cond:
             if self._closed:
                 raise StorageError("the event bus is closed")
-            partition = self._log(name)[self.partition_of(event.key)]
-            partition.records.append(data)
-            if len(partition.records) > self._retention:
-                partition.records.popleft()
-                partition.base += 1
+            log = self._log(name)
+            for event, data in zip(events, wire, strict=True):
+                self._append(log[self.partition_of(event.key)], data)
             self._cond.notify_all()
+
+    def _append(self, partition: _Partition, data: bytes) -> None:
+        partition.records.append(data)
+        if len(partition.records) > self._retention:
+            partition.records.popleft()
+            partition.base += 1
 
     def poll(self, topic: str, group: str, max_events: int = 100, timeout_s: float = 1.0) -> list[Delivered]:
         name = check_poll(topic, group, max_events, timeout_s)

@@ -183,6 +183,32 @@ def test_unserialisable_payloads_fail_at_publish(bus: EventBus) -> None:
         bus.publish(TOPIC, Event(type="x", key="k", payload={"when": object()}))
 
 
+def test_publish_many_appends_every_event_in_order(bus: EventBus, wait_s: float) -> None:
+    sent = [event(key=f"user-{n % 3}", n=n) for n in range(30)]
+    bus.publish_many(TOPIC, sent)
+    bus.publish_many(TOPIC, [])  # nothing to send: no error, no event
+    received = drain(bus, TOPIC, "g", wait_s=wait_s)
+    assert sorted(d.event.id for d in received) == sorted(e.id for e in sent)
+    for key in ("user-0", "user-1", "user-2"):
+        ns = [d.event.payload["n"] for d in received if d.event.key == key]
+        assert ns == sorted(ns)
+        assert len(ns) == 10
+
+
+def test_publish_many_checks_the_whole_batch_before_sending(bus: EventBus, wait_s: float) -> None:
+    with pytest.raises(UnknownTopic):
+        bus.publish_many("no-such-topic", [event()])
+    with pytest.raises(TypeError, match="Event"):
+        bus.publish_many(TOPIC, [event(n=1), {"type": "x"}])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="sequence"):
+        bus.publish_many(TOPIC, event())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="serializ"):
+        bus.publish_many(TOPIC, [event(n=2), Event(type="x", key="k", payload={"when": object()})])
+    bus.publish(TOPIC, event(n=3))
+    # None of the refused batches' good events went out.
+    assert [d.event.payload["n"] for d in drain(bus, TOPIC, "g", wait_s=wait_s)] == [3]
+
+
 def test_topics_are_independent(bus: EventBus, wait_s: float) -> None:
     bus.publish(Topic.INVENTORY_UPDATES, event())
     assert bus.poll(Topic.RECOMMENDATION_LOGS, "g", timeout_s=wait_s) == []
@@ -301,6 +327,8 @@ def test_ping_and_close(bus: EventBus) -> None:
     assert bus.ping() is False
     with pytest.raises(StorageError):
         bus.publish(TOPIC, event())
+    with pytest.raises(StorageError):
+        bus.publish_many(TOPIC, [event()])
     with pytest.raises(StorageError):  # a consumer loop that outlived the bus must not spin
         bus.poll(TOPIC, "g", timeout_s=0)
     with pytest.raises(StorageError):

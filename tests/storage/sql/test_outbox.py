@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import select
@@ -14,25 +15,38 @@ from storage.sql.outbox import OutboxRelay, add_event, relay_forever
 
 
 class FlakyBus(MemoryEventBus):
-    """A real in-process bus whose publish fails a set number of times, like a broker outage."""
+    """A real in-process bus whose publishing (one event or a batch) fails a set number of times."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, *, succeed_first: int = 0) -> None:
         super().__init__()
         self.failures = failures
+        #: Calls that succeed before the failures start (a broker that goes down mid-pass).
+        self.succeed_first = succeed_first
+        #: (topic, event count) of every publish_many call, failed ones included.
+        self.batches: list[tuple[str, int]] = []
 
-    def publish(self, topic: str, event: Event) -> None:
-        if self.failures > 0:
+    def publish_many(self, topic: str, events: Sequence[Event]) -> None:
+        self.batches.append((str(topic), len(events)))
+        if self.succeed_first > 0:
+            self.succeed_first -= 1
+        elif self.failures > 0:
             self.failures -= 1
             raise ConnectionError("broker unavailable")
-        super().publish(topic, event)
+        super().publish_many(topic, events)
 
 
-def _stage(database: Database, *keys: str) -> list[str]:
+def _stage(database: Database, *keys: str, topic: Topic = Topic.USER_BEHAVIOR_EVENTS) -> list[str]:
     with database.session() as session:
-        return [
-            add_event(session, topic=Topic.USER_BEHAVIOR_EVENTS, type="test.ran", key=key, payload={"k": key})
-            for key in keys
-        ]
+        return [add_event(session, topic=topic, type="test.ran", key=key, payload={"k": key}) for key in keys]
+
+
+def _rows(database: Database) -> dict[str, tuple[int, str | None, bool]]:
+    """Each row's (attempts, last_error, published) by id."""
+    with database.session() as session:
+        return {
+            row.id: (row.attempts, row.last_error, row.published_at is not None)
+            for row in session.scalars(select(OutboxEvent))
+        }
 
 
 def test_pending_events_are_published_once_in_order(database: Database) -> None:
@@ -86,3 +100,57 @@ def test_relay_loop_publishes_until_stopped(database: Database) -> None:
 def test_every_design_topic_is_accepted(database: Database, topic: Topic) -> None:
     with database.session() as session:
         add_event(session, topic=topic, type="t", key="k", payload={})
+
+
+def test_consecutive_rows_of_a_topic_go_out_in_one_batch(database: Database) -> None:
+    bus = FlakyBus(failures=0)
+    first = _stage(database, "a", "b", "c")
+    middle = _stage(database, "d", topic=Topic.INVENTORY_UPDATES)
+    last = _stage(database, "e", "f")
+    assert OutboxRelay(database, bus).publish_pending() == 6
+    # Runs, not one batch per topic: rows of a later run must not overtake the run before them.
+    assert bus.batches == [
+        (Topic.USER_BEHAVIOR_EVENTS, 3),
+        (Topic.INVENTORY_UPDATES, 1),
+        (Topic.USER_BEHAVIOR_EVENTS, 2),
+    ]
+    behaviour = bus.poll(Topic.USER_BEHAVIOR_EVENTS, "g", max_events=10, timeout_s=0)
+    assert sorted(d.event.id for d in behaviour) == sorted(first + last)
+    (inventory,) = bus.poll(Topic.INVENTORY_UPDATES, "g", timeout_s=0)
+    assert inventory.event.id == middle[0]
+    assert all(published for _, _, published in _rows(database).values())
+
+
+def test_a_failed_batch_marks_none_of_it_and_stops_the_pass(database: Database) -> None:
+    bus = FlakyBus(failures=1, succeed_first=1)
+    relay = OutboxRelay(database, bus)
+    done = _stage(database, "a", topic=Topic.INVENTORY_UPDATES)
+    failing = _stage(database, "b", "c")
+    later = _stage(database, "d", topic=Topic.INVENTORY_UPDATES)
+    assert relay.publish_pending() == 1
+    assert bus.batches == [(Topic.INVENTORY_UPDATES, 1), (Topic.USER_BEHAVIOR_EVENTS, 2)]
+    rows = _rows(database)
+    assert rows[done[0]] == (1, None, True)
+    for row_id in failing:
+        attempts, error, published = rows[row_id]
+        assert (attempts, published) == (1, False)
+        assert error is not None
+        assert "broker unavailable" in error
+    assert rows[later[0]] == (0, None, False)  # not tried: it must not overtake the failed batch
+    assert bus.poll(Topic.USER_BEHAVIOR_EVENTS, "g", timeout_s=0) == []
+
+    assert relay.publish_pending() == 3
+    retried = bus.poll(Topic.USER_BEHAVIOR_EVENTS, "g", timeout_s=0)
+    assert sorted(d.event.id for d in retried) == sorted(failing)
+    rows = _rows(database)
+    assert [rows[row_id][0] for row_id in failing] == [2, 2]
+    assert all(published for _, _, published in rows.values())
+
+
+def test_the_limit_caps_a_batch(database: Database) -> None:
+    bus = FlakyBus(failures=0)
+    _stage(database, *[f"k{i}" for i in range(5)])
+    relay = OutboxRelay(database, bus)
+    assert relay.publish_pending(limit=2) == 2
+    assert relay.publish_pending(limit=10) == 3
+    assert bus.batches == [(Topic.USER_BEHAVIOR_EVENTS, 2), (Topic.USER_BEHAVIOR_EVENTS, 3)]
