@@ -24,6 +24,8 @@ from storage.sql.models import ChatSession
 from storage.sql.types import utcnow
 
 CHECKPOINT_FILE = "checkpoints.sqlite3"
+#: Seconds a turn waits for a checkpoint connection before giving up (the database is down).
+CHECKPOINT_POOL_TIMEOUT_S = 5.0
 #: Characters of the first message kept as the session's title.
 TITLE_CHARS = 80
 
@@ -43,6 +45,11 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
             max_size=settings.sql.pool_size,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
             open=False,
+            # A connection broken by a database restart is replaced when taken, not handed to a
+            # turn; and a turn waits at most CHECKPOINT_POOL_TIMEOUT_S for one while the database
+            # is down, then fails with an error the API reports as a 503 instead of hanging.
+            check=AsyncConnectionPool.check_connection,
+            timeout=CHECKPOINT_POOL_TIMEOUT_S,
         ) as pool:
             postgres = AsyncPostgresSaver(conn=pool)  # type: ignore[arg-type]
             await postgres.setup()

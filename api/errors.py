@@ -2,22 +2,30 @@
 
 Every 4xx says what was wrong in ``detail``; validation errors also list each
 field under ``errors``. A 5xx is a bug: ``api.middleware`` logs it with its
-traceback and the caller gets only the request id to quote.
+traceback and the caller gets only the request id to quote. A store that is down
+is not a bug: it is a 503 with ``Retry-After`` and a ``code`` naming the store; the
+transaction rolled back, so the caller may retry the same request.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.service import HandoffConflict, SessionNotFound
 from core.logging import request_id_var
+from storage.errors import StoreUnavailable
 from tools.base import ServiceError
 from tools.profile.service import AccountError, EmailTaken, InvalidProfile, LastAdmin, NotFound, WrongPassword
 from tools.recommend.service import RecommendError
@@ -26,6 +34,8 @@ from tools.tryon.engine import TryOnRejected
 from tools.uploads import UnknownUpload
 from tools.wardrobe.images import ImageRejected
 from tools.wardrobe.service import WardrobeError
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 SESSION_NOT_FOUND = "no such chat session (it may have expired)"
@@ -152,7 +162,55 @@ async def _unknown_upload(request: Request, exc: Exception) -> JSONResponse:
     return problem(404, str(exc), instance=request.url.path, code="unknown_upload")
 
 
+#: Seconds a caller should wait before retrying a request refused because a store is down:
+#: long enough for a restarted server or a pool's reconnect, short enough to feel alive.
+RETRY_AFTER_S = 5
+STORE_DOWN = "{what} is unavailable right now; please retry shortly"
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """A lost, refused or saturated database, as opposed to a bad query (which stays a 500 bug).
+
+    Raw psycopg errors count too: the agent's checkpointer talks to PostgreSQL without SQLAlchemy.
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+    if isinstance(exc, psycopg.Error):
+        if exc.sqlstate is None:  # raised by the client: no connection, lost, or none free in the pool
+            return isinstance(exc, psycopg.OperationalError)
+        # connection exceptions, a server shutting down or starting, too many connections
+        return exc.sqlstate.startswith(("08", "57P", "53"))
+    # SQLite held by another writer for longer than its busy timeout: retryable, not a bug.
+    return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
+
+
+def outage(exc: BaseException) -> tuple[str, str] | None:
+    """``(code, detail)`` when ``exc`` means a store is down (the request may be retried as is)."""
+    if isinstance(exc, StoreUnavailable):
+        return "store_unavailable", STORE_DOWN.format(what="a storage service")
+    if is_database_outage(exc):
+        return "database_unavailable", STORE_DOWN.format(what="the database")
+    return None
+
+
+async def _store_down(request: Request, exc: Exception) -> JSONResponse:
+    found = outage(exc)
+    if found is None:
+        raise exc
+    code, detail = found
+    logger.warning(code.replace("_", " "), extra={"path": request.url.path, "error": str(exc)[:500]})
+    return problem(
+        503, detail, instance=request.url.path, headers={"Retry-After": str(RETRY_AFTER_S)}, code=code
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    for outage_type in (StoreUnavailable, DBAPIError, PoolTimeout, psycopg.OperationalError):
+        app.add_exception_handler(outage_type, _store_down)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_exception)
     app.add_exception_handler(AccountError, _account_error)

@@ -13,12 +13,15 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import authenticate_until
+from api.errors import outage
 from api.tokens import TokenService
 from tools.profile.schemas import UserRead
 from tools.profile.service import AccountService
 
 #: WebSocket close code for a missing or invalid token (4000-4999 are the application's).
 WS_UNAUTHORIZED = 4401
+#: RFC 6455's "Try Again Later": a store the sign-in needs is down; clients reconnect with backoff.
+WS_TRY_AGAIN_LATER = 1013
 AUTH_FRAME_TIMEOUT_S = 10.0
 
 
@@ -67,7 +70,7 @@ async def close_unauthorized(websocket: WebSocket, detail: object) -> None:
 async def authenticate_socket(
     websocket: WebSocket, token: str | None, tokens: TokenService, accounts: AccountService
 ) -> SignedIn | None:
-    """The signed-in user, or ``None`` once the socket is closed with 4401."""
+    """The signed-in user, or ``None`` once the socket is closed (4401, or 1013 when a store is down)."""
     if token is None:
         try:
             async with asyncio.timeout(AUTH_FRAME_TIMEOUT_S):
@@ -80,6 +83,12 @@ async def authenticate_socket(
         user, expires_at = await run_in_threadpool(authenticate_until, token, tokens, accounts)
     except HTTPException as exc:
         await close_unauthorized(websocket, exc.detail)
+        return None
+    except Exception as exc:
+        found = outage(exc)
+        if found is None:
+            raise
+        await websocket.close(WS_TRY_AGAIN_LATER, found[1].encode()[:120].decode("utf-8", "ignore"))
         return None
     return SignedIn(user, token, expires_at, tokens, accounts)
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AccountsDep, CurrentUser, SettingsDep, StoresDep, TokensDep
 from api.tokens import InvalidToken, TokenPair
+from storage.cache.base import or_when_down
 from tools.profile.schemas import StrictModel, UserCreate, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -65,7 +66,10 @@ def token(
         )
     client = request.client.host if request.client else "unknown"
     throttle_key = f"login-failures:{form.username.strip().lower()}:{client}"
-    failures = stores.cache.get(throttle_key)
+    # The throttle lives in the cache. While the cache is down sign-in stays open (logged),
+    # unthrottled: password hashing still slows guessing, and locking everyone out is worse.
+    cache = stores.cache
+    failures = or_when_down(lambda: cache.get(throttle_key), None, "sign-in throttling")
     if failures is not None and int(failures) >= LOGIN_ATTEMPTS:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -74,11 +78,11 @@ def token(
         )
     user = accounts.authenticate(form.username, form.password)
     if user is None:
-        stores.cache.incr(throttle_key, 1, ttl_s=LOGIN_WINDOW_S)
+        or_when_down(lambda: cache.incr(throttle_key, 1, ttl_s=LOGIN_WINDOW_S), 0, "sign-in throttling")
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "wrong email or password", headers={"WWW-Authenticate": "Bearer"}
         )
-    stores.cache.delete(throttle_key)
+    or_when_down(lambda: cache.delete(throttle_key), False, "sign-in throttling")
     return TokenResponse.of(tokens.issue(user.id, user.role))
 
 

@@ -9,7 +9,9 @@ takes ``{"type": "message", "text": ..., "session_id": ..., "locale": "zh"|"en"}
 anything (a second tab or device; answered ``{"event": "watching", ...}``). It sends
 ``{"event": <name>, "session_id": ..., "data": {...}}`` for each event of a turn and for everything
 published later on any session this socket has used (support replies, hand-back); a frame it
-cannot use gets ``{"event": "error", "data": {"detail": ...}}`` and the socket stays open. The
+cannot use gets ``{"event": "error", "data": {"detail": ...}}`` and the socket stays open (with
+``code`` and ``retry_after`` when a store is down: nothing was changed and the frame may be sent
+again; a sign-in that cannot be checked for that reason closes with 1013, try again later). The
 token is checked again before every turn (a disabled account is closed out at once) and the socket
 is closed with 4401 when the token expires, unless the client sends a new ``auth`` frame for the same
 account first (``ready`` carries ``expires_at``, a Unix time).
@@ -18,6 +20,7 @@ account first (``ready`` carries ``expires_at``, a Unix time).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
@@ -32,7 +35,7 @@ from agent.memory import SessionInfo
 from agent.service import ChatEvent, ChatService, SessionNotFound
 from agent.turns import TurnRunner
 from api.deps import AccountsDep, ChatDep, CurrentUser, OwnSession, TokensDep, TurnsDep
-from api.errors import SESSION_NOT_FOUND
+from api.errors import RETRY_AFTER_S, SESSION_NOT_FOUND, outage
 from api.sockets import (
     AuthFrame,
     SignedIn,
@@ -43,6 +46,8 @@ from api.sockets import (
 )
 from api.streaming import session_stream, sse_bytes
 from tools.profile.schemas import UserRead
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -259,15 +264,22 @@ class _ChatSocket:
             except ValidationError as exc:
                 await self._error(validation_summary(exc))
                 continue
-            if not await self._recheck():
-                return
             try:
+                if not await self._recheck():
+                    return
                 if isinstance(frame, _WatchFrame):
                     await self._follow(frame.session_id)
                 else:
                     await self._run_turn(frame)
             except SessionNotFound:
                 await self._error(SESSION_NOT_FOUND)
+            except Exception as exc:
+                # A store that is down refuses this frame, politely and retryably; the socket stays.
+                found = outage(exc)
+                if found is None:
+                    raise
+                logger.warning("chat frame refused: %s", found[0], extra={"error": str(exc)[:500]})
+                await self._error(found[1], code=found[0], retry_after=RETRY_AFTER_S)
 
     async def _ready(self) -> None:
         if self._expiry is not None:
@@ -392,6 +404,6 @@ class _ChatSocket:
         }
         await self._ws.send_json(frame)
 
-    async def _error(self, detail: str) -> None:
+    async def _error(self, detail: str, **extra: object) -> None:
         async with self._lock:
-            await self._ws.send_json({"event": "error", "data": {"detail": detail}})
+            await self._ws.send_json({"event": "error", "data": {"detail": detail, **extra}})

@@ -8,11 +8,17 @@ rankings need atomic updates across API pods, which get/set cannot give.
 from __future__ import annotations
 
 import json
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from core.config import CacheTTLs
+from storage.errors import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -104,12 +110,28 @@ def set_json(cache: Cache, key: str, value: Any, ttl_s: float | None = None) -> 
     cache.set(key, dumps(value), ttl_s)
 
 
+def or_when_down(call: Callable[[], T], default: T, what: str) -> T:
+    """``call()``, or ``default`` (logged) when the cache server is down.
+
+    For cached copies and derived counters only, whose source of truth is elsewhere: an
+    outage then costs speed or freshness, not the request. Data that exists only in the
+    cache (idempotency ids, queues) must let ``StoreUnavailable`` propagate instead.
+    """
+    try:
+        return call()
+    except StoreUnavailable as exc:
+        logger.warning("cache unavailable; %s skipped", what, extra={"error": str(exc)[:300]})
+        return default
+
+
 @dataclass(frozen=True)
 class Namespace:
     """A slice of the cache with its own key prefix and default TTL.
 
     The design gives each kind of cached data its own lifetime; binding the TTL to
-    the namespace means a caller cannot forget it (or pick a different one).
+    the namespace means a caller cannot forget it (or pick a different one). A namespace
+    holds copies and derived counts, so a cache server that is down reads as a miss and
+    drops writes (``or_when_down``): callers fall back to the source of truth.
     """
 
     cache: Cache
@@ -121,31 +143,43 @@ class Namespace:
         return f"{self.name}:{check_key(key)}"
 
     def get(self, key: str) -> bytes | None:
-        return self.cache.get(self.key(key))
+        full = self.key(key)
+        return or_when_down(lambda: self.cache.get(full), None, f"reading {self.name}")
 
     def set(self, key: str, value: bytes) -> None:
-        self.cache.set(self.key(key), value, self.ttl_s)
+        full = self.key(key)
+        or_when_down(lambda: self.cache.set(full, value, self.ttl_s), None, f"caching {self.name}")
 
     def delete(self, key: str) -> bool:
-        return self.cache.delete(self.key(key))
+        full = self.key(key)
+        return or_when_down(lambda: self.cache.delete(full), False, f"dropping a {self.name} entry")
 
     def get_json(self, key: str) -> Any:
-        return get_json(self.cache, self.key(key))
+        full = self.key(key)
+        return or_when_down(lambda: get_json(self.cache, full), None, f"reading {self.name}")
 
     def set_json(self, key: str, value: Any) -> None:
-        set_json(self.cache, self.key(key), value, self.ttl_s)
+        data = dumps(value)  # a value no JSON reader accepts is the caller's bug, outage or not
+        self.set(key, data)
 
     def incr(self, key: str, amount: int = 1) -> int:
-        return self.cache.incr(self.key(key), amount, self.ttl_s)
+        full = self.key(key)
+        return or_when_down(lambda: self.cache.incr(full, amount, self.ttl_s), 0, f"counting {self.name}")
 
     def zincrby(self, board: str, member: str, amount: float = 1.0) -> float:
-        score = self.cache.zincrby(self.key(board), member, amount)
-        if self.ttl_s is not None:
-            self.cache.expire(self.key(board), self.ttl_s)
-        return score
+        full = self.key(board)
+
+        def bump() -> float:
+            score = self.cache.zincrby(full, member, amount)
+            if self.ttl_s is not None:
+                self.cache.expire(full, self.ttl_s)
+            return score
+
+        return or_when_down(bump, 0.0, f"updating {self.name}")
 
     def ztop(self, board: str, n: int) -> list[tuple[str, float]]:
-        return self.cache.ztop(self.key(board), n)
+        full = self.key(board)
+        return or_when_down(lambda: self.cache.ztop(full, n), [], f"reading {self.name}")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import redis
 
 from core.config import CacheTTLs
 from storage.cache import Cache, MemoryCache, Namespaces, RedisCache, get_json, set_json
+from storage.cache.base import or_when_down
 from storage.errors import CacheTypeError, StoreUnavailable
 from tests.conftest import require_service
 from tests.storage._support import FakeClock, unique
@@ -324,6 +325,38 @@ def test_default_namespace_ttls_are_the_designs() -> None:
     assert spaces.api_responses.ttl_s == 5 * 60
     assert spaces.leaderboards.ttl_s is None
     assert spaces.sessions.key("abc") == "sessions:abc"
+
+
+@pytest.mark.unit
+def test_namespaces_read_as_a_miss_and_drop_writes_while_the_cache_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Namespaces hold copies: an unreachable Redis costs the cache, not the caller's request."""
+    down = RedisCache.from_url("redis://127.0.0.1:1/0", timeout_s=0.5)
+    spaces = Namespaces.create(down, CacheTTLs())
+    spaces.recommendations.set_json("outfits", {"items": [1]})
+    spaces.sessions.set("abc", b"x")
+    assert spaces.recommendations.get_json("outfits") is None
+    assert spaces.sessions.get("abc") is None
+    assert spaces.sessions.delete("abc") is False
+    assert spaces.hot_products.incr("views") == 0
+    assert spaces.leaderboards.zincrby("live", "shirt", 1) == 0.0
+    assert spaces.leaderboards.ztop("live", 3) == []
+    assert "cache unavailable" in caplog.text
+    # A value no cache could hold is still the caller's error, outage or not.
+    with pytest.raises(ValueError):
+        spaces.recommendations.set_json("bad", math.nan)
+    down.close()
+
+
+@pytest.mark.unit
+def test_or_when_down_passes_other_errors_through() -> None:
+    def broken() -> None:
+        raise CacheTypeError("a counter is not a leaderboard")
+
+    with pytest.raises(CacheTypeError):
+        or_when_down(broken, None, "test")
+    assert or_when_down(lambda: 7, 0, "test") == 7
 
 
 # --- adapter-specific behaviour --------------------------------------------------------------------

@@ -26,7 +26,7 @@ from rag.money import to_catalog
 from rag.query import parse_query
 from rag.search import SearchPage, SearchService
 from storage.cache import Cache
-from storage.cache.base import Namespaces
+from storage.cache.base import Namespaces, or_when_down
 from storage.events import Event
 from tools.catalog.schemas import PriceAlert, ProductDetail
 from tools.catalog.service import CatalogService, InvalidAlert
@@ -55,7 +55,8 @@ class CatalogStore:
     # --- reads ---------------------------------------------------------------------------------
 
     def _generation(self) -> int:
-        raw = self._cache.get(_GENERATION_KEY)
+        # Unreadable while the cache is down; the page cache misses then anyway.
+        raw = or_when_down(lambda: self._cache.get(_GENERATION_KEY), None, "reading the catalog generation")
         return int(raw) if raw is not None else 0
 
     def search(

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from graphs.builder import UserEdge
 from graphs.schema import RelType
 from graphs.vocabulary import Occasion
-from storage.cache.base import Namespaces
+from storage.cache.base import Namespaces, or_when_down
 from storage.events import Topic
 from storage.sql import Database
 from storage.sql.models import Interaction, Product
@@ -101,11 +101,14 @@ class Behaviour:
 
     def generation(self, user_id: str) -> int:
         """Bumped on every interaction of the person: part of their cache keys."""
-        raw = self.namespaces.recommendations.cache.get(self._generation_key(user_id))
+        cache, key = self.namespaces.recommendations.cache, self._generation_key(user_id)
+        raw = or_when_down(lambda: cache.get(key), None, "reading a recommendations generation")
         return int(raw) if raw is not None else 0
 
     def bump(self, user_id: str) -> int:
-        return self.namespaces.recommendations.cache.incr(self._generation_key(user_id))
+        """The interaction is already stored; a cache that is down only keeps its lists until their TTL."""
+        cache, key = self.namespaces.recommendations.cache, self._generation_key(user_id)
+        return or_when_down(lambda: cache.incr(key), 0, "bumping a recommendations generation")
 
     @staticmethod
     def _generation_key(user_id: str) -> str:

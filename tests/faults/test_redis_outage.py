@@ -1,0 +1,130 @@
+"""Redis killed under the API: it only holds copies and counters, so every feature keeps working
+(slower, unthrottled, uncached), what was acknowledged meanwhile is kept, and caching and sign-in
+throttling come back by themselves when Redis does."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.routers.auth import LOGIN_ATTEMPTS
+from tests.api.conftest import API, Session, build_client, sign_in
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
+from tests.faults.servers import PrivateServer, private_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+#: Every request while Redis is down is answered within this (its client's timeouts are 5 s).
+DOWN_ANSWER_S = 10.0
+RECOVERY_S = 30.0
+OUTFITS = {"season": "fall", "department": "men", "count": 2}
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[PrivateServer]:
+    with private_server("redis") as server:
+        yield server
+
+
+@pytest.fixture
+def api(redis_server: PrivateServer, tmp_path: Path) -> Iterator[TestClient]:
+    redis_server.start()  # idempotent; restarts it if a failed test left it dead
+    settings = make_settings(
+        tmp_path,
+        cache={
+            "backend": "redis",
+            "redis_url": redis_server.env["IK_TEST_REDIS_URL"],
+            "key_prefix": f"ik-fault-{uuid.uuid4().hex[:8]}:",
+        },
+        catalog={"webhook_secret": TEST_WEBHOOK_SECRET, "load_on_start": True, "limit": 300},
+    )
+    yield from build_client(settings)
+
+
+def timed(call: Any, *args: Any, **kwargs: Any) -> Any:
+    started = time.monotonic()
+    response = call(*args, **kwargs)
+    elapsed = time.monotonic() - started
+    assert elapsed < DOWN_ANSWER_S, f"{args[0]} took {elapsed:.1f} s"
+    return response
+
+
+def wrong_password(client: TestClient, email: str) -> int:
+    form = {"username": email, "password": "not-the-password"}
+    return int(client.post(f"{API}/auth/token", data=form).status_code)
+
+
+def test_the_api_keeps_working_without_redis_and_recovers_its_caches(
+    api: TestClient, redis_server: PrivateServer
+) -> None:
+    email = f"r-{uuid.uuid4().hex[:8]}@example.com"
+    assert (
+        api.post(f"{API}/auth/signup", json={"email": email, "password": "password-123"}).status_code == 201
+    )
+    me: Session = sign_in(api, email, "password-123")
+    first = api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers).json()
+    assert first["outfits"]
+    assert api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers).json()["cached"]
+
+    redis_server.kill()
+
+    assert api.get("/healthz").status_code == 200
+    checks = timed(api.get, "/readyz").json()["checks"]
+    assert checks["cache"]["ok"] is False
+    assert checks["sql"]["ok"] is True
+
+    # Sign-in works (unthrottled), and so do search, chat, outfits and the wardrobe.
+    assert timed(
+        api.post, f"{API}/auth/token", data={"username": email, "password": "password-123"}
+    ).is_success
+    assert all(wrong_password(api, email) == 401 for _ in range(LOGIN_ATTEMPTS + 1))
+    page = timed(api.get, f"{API}/catalog/search", params={"q": "navy shirt", "mode": "fulltext"})
+    assert page.status_code == 200, page.text
+    assert page.json()["products"]
+    turn = timed(api.post, f"{API}/chat", json={"message": "show me a navy shirt"}, headers=me.headers)
+    assert turn.status_code == 200, turn.text
+    assert turn.json()["messages"][0]["text"]
+    outfits = timed(api.post, f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers)
+    assert outfits.status_code == 200
+    assert outfits.json()["outfits"]
+    assert outfits.json()["cached"] is False
+
+    # Writes acknowledged while Redis is down are kept (their truth is in SQL).
+    liked = outfits.json()["outfits"][0]["items"][0]["product_id"]
+    like = timed(
+        api.post,
+        f"{API}/recommendations/interactions",
+        json={"product_id": liked, "kind": "like"},
+        headers=me.headers,
+    )
+    assert like.status_code == 201, like.text
+    item = timed(
+        api.post,
+        f"{API}/wardrobe/items/manual",
+        json={"name": "navy blazer", "category": "Blazers", "colour": "Navy Blue"},
+        headers=me.headers,
+    )
+    assert item.status_code == 201, item.text
+
+    redis_server.start()
+    started = time.monotonic()
+    while not api.get("/readyz").json()["checks"]["cache"]["ok"]:
+        assert time.monotonic() - started < RECOVERY_S
+        time.sleep(0.1)
+
+    behaviour = api.app.state.recommend.behaviour  # type: ignore[attr-defined]
+    assert [(h.product_id, h.kind.value) for h in behaviour.history(me.id)][:1] == [(liked, "like")]
+    items = api.get(f"{API}/wardrobe/items", headers=me.headers).json()
+    assert [i["id"] for i in items] == [item.json()["id"]]
+
+    # Caching and throttling are back without restarting the API.
+    api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers)
+    assert api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers).json()["cached"]
+    statuses = [wrong_password(api, email) for _ in range(LOGIN_ATTEMPTS + 1)]
+    assert statuses[-1] == 429, statuses
