@@ -14,12 +14,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from graphs.schema import NodeLabel, RelType
+from storage.errors import StoreUnavailable
 
 Row = dict[str, Any]
 
 
-class GraphUnavailable(RuntimeError):
-    """The graph server cannot be reached or refused the request; recommendation degrades without it."""
+class GraphUnavailable(StoreUnavailable, RuntimeError):
+    """The graph server cannot be reached or refused the request; recommendation degrades without it.
+
+    A ``StoreUnavailable`` too, so a request that cannot do without the graph (a first start with
+    no rules read yet) is the API's 503 with ``Retry-After``, not a 500.
+    """
 
 
 @dataclass(frozen=True)

@@ -262,3 +262,30 @@ def sync_products(store: GraphStore, products: Iterable[ProductLike]) -> int:
             store.delete_edges(batch.rel, batch.src, batch.dst, stale)
         store.merge_edges(batch.rel, batch.src, batch.dst, batch.rows)
     return len(nodes)
+
+
+def sync_user_edges(store: GraphStore, edges: Iterable[UserEdge]) -> dict[str, int]:
+    """Make the person edges match ``edges`` (SQL's current likes and purchases, the truth).
+
+    For a graph that missed writes while it was down: every edge is merged (idempotent), and a
+    like the graph still holds but SQL has undone is deleted. Purchases are never undone, so
+    ``BOUGHT``/``OWNS`` are only added to. Returns the edges merged and deleted, by type.
+    """
+    wanted: dict[RelType, list[dict[str, Any]]] = {}
+    for edge in edges:
+        wanted.setdefault(edge.rel, []).append({"src": edge.user_id, "dst": edge.product_id, "at": edge.at})
+    users = sorted({row["src"] for rows in wanted.values() for row in rows})
+    if users:
+        store.merge_nodes(NodeLabel.USER, [{"id": user} for user in users])
+    done: dict[str, int] = {}
+    liked = {(row["src"], row["dst"]) for row in wanted.get(RelType.LIKED, [])}
+    current = store.query(
+        f"MATCH (u:{NodeLabel.USER})-[:{RelType.LIKED}]->(p:{NodeLabel.PRODUCT}) "
+        "RETURN u.id AS src, p.id AS dst"
+    )
+    undone = [(row["src"], row["dst"]) for row in current if (row["src"], row["dst"]) not in liked]
+    if undone:
+        done["deleted"] = store.delete_edges(RelType.LIKED, NodeLabel.USER, NodeLabel.PRODUCT, undone)
+    for rel, rows in wanted.items():
+        done[str(rel)] = store.merge_edges(rel, NodeLabel.USER, NodeLabel.PRODUCT, rows)
+    return done

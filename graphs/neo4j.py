@@ -120,11 +120,15 @@ class Neo4jGraphStore:
         password: str,
         database: str = "neo4j",
         timeout_s: float = 5.0,
+        retry_s: float = 1.0,
     ) -> None:
         """Creates the driver only; nothing connects until the first call.
 
-        ``timeout_s`` bounds both connecting and the driver's retries of a transaction
-        (its default of 30s would hold a request that long when the server is down).
+        ``timeout_s`` bounds connecting; ``retry_s`` how long the driver goes on retrying a
+        failed transaction (its default of 30s would hold a request that long when the server
+        is down). Retries are for a blip such as a leader change; a server that stays down is
+        for the caller to work around (the recommender degrades and re-syncs later), and each
+        retry round costs a request a growing back-off (1, 2, 4 s: 7.5 s within a 5 s budget).
         """
         self.url = url
         self.database = database
@@ -136,7 +140,7 @@ class Neo4jGraphStore:
             # here; the driver would log a warning for each such query.
             notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
             connection_acquisition_timeout=timeout_s,
-            max_transaction_retry_time=timeout_s,
+            max_transaction_retry_time=retry_s,
         )
 
     @contextmanager

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.cache.base import Cache
+from storage.cache.base import Cache, or_when_down
 from storage.events import Event, EventBus
 from storage.events.consumer import CacheProcessedIds, Consumer
 from storage.objects import ObjectStore
@@ -40,6 +40,8 @@ from tools.base import Refusal, ServiceError
 logger = logging.getLogger(__name__)
 
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+#: How long a request that queued a job waits for its event to reach the bus before answering.
+PUBLISH_WAIT_S = 2.0
 
 
 class JobError(ServiceError):
@@ -102,6 +104,7 @@ class JobQueue(Generic[RowT, ReadT]):
         self.objects = objects
         self.cache = cache
         self.relay = OutboxRelay(db, bus)
+        self._publishing = threading.Lock()
         self.model = model
         self.read_model = read_model
         self.topic = topic
@@ -135,13 +138,29 @@ class JobQueue(Generic[RowT, ReadT]):
         add_event(session, topic=self.topic, type=self.event_type, key=job_id, payload={"job_id": job_id})
 
     def publish(self) -> None:
-        """Hand the outbox to the bus now, not on the relay's next tick (the relay retries failures)."""
+        """Hand the outbox to the bus now, not on the relay's next tick (the relay retries failures).
+
+        On a thread of its own, waited for at most ``PUBLISH_WAIT_S``: the job is already accepted
+        (its row and event are committed), and a broker that is down would otherwise hold the
+        person's request for the bus's whole acknowledgement timeout. A healthy bus answers well
+        within the wait, so the event is out when this returns. One pass at a time per queue; a
+        request arriving during a pass leaves its event to the relay's next tick.
+        """
+        if not self._publishing.acquire(blocking=False):
+            return
+        thread = threading.Thread(target=self._publish_pass, name=f"{self.name}-publish", daemon=True)
+        thread.start()
+        thread.join(PUBLISH_WAIT_S)
+
+    def _publish_pass(self) -> None:
         try:
             self.relay.publish_pending()
         except Exception:
             logger.warning(
                 "publishing %s events failed; the outbox relay will retry", self.name, exc_info=True
             )
+        finally:
+            self._publishing.release()
 
     def owned(self, session: Session, user_id: str, job_id: str) -> RowT:
         row = session.get(self.model, job_id)
@@ -152,7 +171,8 @@ class JobQueue(Generic[RowT, ReadT]):
     # --- the person's side --------------------------------------------------------------------
 
     def get(self, user_id: str, job_id: str) -> ReadT:
-        cached = self.cache.get(self._status_key(job_id))
+        key = self._status_key(job_id)
+        cached = or_when_down(lambda: self.cache.get(key), None, f"reading a {self.name} job's status")
         if cached is not None:
             data = json.loads(cached)
             if data.get("user_id") == user_id:
@@ -187,14 +207,15 @@ class JobQueue(Generic[RowT, ReadT]):
         job = self.get(user_id, job_id)
         if job.status != "succeeded":
             raise JobError("not_ready", f"The {self.what} is {job.status}; there is no picture yet.")
-        cached = self.cache.get(self._result_key(job_id))
+        result_key = self._result_key(job_id)
+        cached = or_when_down(lambda: self.cache.get(result_key), None, f"reading a {self.name} result")
         if cached is not None:
             return cached
         with self.db.session() as session:
             key = self.owned(session, user_id, job_id).result_key
         assert key is not None  # a succeeded job has a result
         data = self.objects.get(key)
-        self.cache.set(self._result_key(job_id), data, self.result_cache_ttl_s)
+        self._cache_result(job_id, data)
         return data
 
     # --- the worker's side --------------------------------------------------------------------
@@ -250,7 +271,7 @@ class JobQueue(Generic[RowT, ReadT]):
         if not done:
             self.objects.delete(key)
             return False
-        self.cache.set(self._result_key(job_id), data, self.result_cache_ttl_s)
+        self._cache_result(job_id, data)
         return True
 
     def fail(self, job_id: str, code: str, message: str) -> None:
@@ -319,12 +340,15 @@ class JobQueue(Generic[RowT, ReadT]):
     def _result_key(self, job_id: str) -> str:
         return f"{self.name}:result:{job_id}"
 
+    def _cache_result(self, job_id: str, data: bytes) -> None:
+        key, ttl = self._result_key(job_id), self.result_cache_ttl_s
+        or_when_down(lambda: self.cache.set(key, data, ttl), None, f"caching a {self.name} result")
+
     def remember(self, user_id: str, job: ReadT) -> None:
+        # The row is the truth; a cache outage only slows reads down.
         payload = json.dumps({"user_id": user_id, "job": job.model_dump(mode="json")}).encode()
-        try:
-            self.cache.set(self._status_key(job.id), payload, self.result_cache_ttl_s)
-        except Exception:  # the row is the truth; a cache outage only slows reads down
-            logger.warning("caching a %s job's status failed", self.name, exc_info=True)
+        key, ttl = self._status_key(job.id), self.result_cache_ttl_s
+        or_when_down(lambda: self.cache.set(key, payload, ttl), None, f"caching a {self.name} job's status")
 
 
 class Claimed(Protocol):

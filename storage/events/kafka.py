@@ -50,6 +50,9 @@ from storage.events.base import (
 
 logger = logging.getLogger(__name__)
 
+#: Extra seconds a flush waits past the publish timeout for the records' final delivery reports.
+_REPORT_GRACE_S = 1.0
+
 #: How long a blocked ``poll`` sleeps inside librdkafka before checking whether the bus closed.
 _POLL_SLICE_S = 0.1
 
@@ -147,6 +150,10 @@ class KafkaEventBus:
                 # key's partition; unlike librdkafka's default it also hashes the empty key.
                 "partitioner": "murmur2_random",
                 "linger.ms": 0,
+                # A record not acknowledged within our own wait fails instead of lingering in
+                # librdkafka's queue (300 s by default): the caller already reported it failed
+                # and will publish it again, so a late delivery would only add a duplicate.
+                "message.timeout.ms": int(timeout_s * 1000),
             }
         )
 
@@ -275,7 +282,8 @@ class KafkaEventBus:
             finally:
                 # Even after a failed produce, wait for what did go out: it is the caller's
                 # to retry, and a later batch must not share this one's flush.
-                self._producer.flush(max(0.0, deadline - time.monotonic()))
+                # The grace lets each record's final report (acknowledged or timed out) arrive.
+                self._producer.flush(max(0.0, deadline - time.monotonic()) + _REPORT_GRACE_S)
         missing = len(wire) - outcome.acked
         if outcome.errors:
             raise StorageError(

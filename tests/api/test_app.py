@@ -37,6 +37,17 @@ def test_readyz_reports_a_broken_store(client: TestClient, monkeypatch: pytest.M
     assert response.json()["checks"]["sql"]["ok"] is False
     assert response.json()["checks"]["sql"]["error"] == "ConnectionError: database is down"
     assert response.json()["checks"]["cache"]["ok"] is True
+    assert response.json()["down"] == ["sql"]
+
+
+def test_readyz_names_a_store_whose_ping_says_no(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Kafka bus's ping answers False rather than raising: the probe still says which store."""
+    monkeypatch.setattr(client.app.state.stores.events, "ping", lambda: False)  # type: ignore[attr-defined]
+    response = client.get("/readyz")
+    assert response.status_code == 200  # degraded: events wait in the outbox
+    assert response.json()["status"] == "degraded"
+    assert response.json()["down"] == ["events"]
+    assert response.json()["checks"]["events"]["error"] == "the events store does not answer"
 
 
 def test_readyz_reports_a_graph_that_does_not_answer(
@@ -44,7 +55,8 @@ def test_readyz_reports_a_graph_that_does_not_answer(
 ) -> None:
     monkeypatch.setattr(client.app.state.recommend.graph, "ping", lambda: False)  # type: ignore[attr-defined]
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["graph"] == {
         "ok": False,
         "ms": response.json()["checks"]["graph"]["ms"],

@@ -75,7 +75,10 @@ def test_the_api_keeps_working_without_redis_and_recovers_its_caches(
     redis_server.kill()
 
     assert api.get("/healthz").status_code == 200
-    checks = timed(api.get, "/readyz").json()["checks"]
+    ready = timed(api.get, "/readyz")
+    assert ready.status_code == 200  # degraded, still serving
+    assert ready.json()["status"] == "degraded"
+    checks = ready.json()["checks"]
     assert checks["cache"]["ok"] is False
     assert checks["sql"]["ok"] is True
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from graphs import queries
-from graphs.builder import UserEdge, build, rebuild, sync_products
+from graphs.builder import UserEdge, build, rebuild, sync_products, sync_user_edges
 from graphs.embedded import KuzuGraphStore
 from graphs.polyvore import GoesWith
 from graphs.schema import NodeLabel, RelType
@@ -91,3 +91,29 @@ def test_sync_products_moves_changed_attributes(graph: KuzuGraphStore) -> None:
         "MATCH (:Product {id: 'p1'})-[:HAS_COLOUR]->(:Colour)-[:COLOUR_HARMONY]->(c:Colour) RETURN c.id AS id"
     )
     assert {row["id"] for row in harmonious} >= {"Black", "Red"}
+
+
+def test_sync_user_edges_brings_a_graph_that_missed_writes_in_line(graph: KuzuGraphStore) -> None:
+    at = "2026-11-01T00:00:00"
+    rebuild(
+        graph,
+        ITEMS,
+        PAIRS,
+        [UserEdge(RelType.LIKED, "u1", "p1", at), UserEdge(RelType.LIKED, "u1", "p2", at)],
+    )
+    # While the graph was away: p2 was unliked, p4 liked, p3 bought (by a person it never saw).
+    truth = [
+        UserEdge(RelType.LIKED, "u1", "p1", at),
+        UserEdge(RelType.LIKED, "u1", "p4", at),
+        UserEdge(RelType.BOUGHT, "u2", "p3", at),
+        UserEdge(RelType.OWNS, "u2", "p3", at),
+    ]
+    done = sync_user_edges(graph, truth)
+    assert done["deleted"] == 1
+    liked = "MATCH (u:User)-[:LIKED]->(p:Product) RETURN u.id AS u, p.id AS p"
+    assert sorted((row["u"], row["p"]) for row in graph.query(liked)) == [("u1", "p1"), ("u1", "p4")]
+    assert queries.complement_categories(graph, "u2") == {}  # Formal Shoes have no GOES_WITH here
+    assert graph.count_edges(RelType.BOUGHT) == graph.count_edges(RelType.OWNS) == 1
+    # Syncing again changes nothing: it is safe to repeat after every outage.
+    assert "deleted" not in sync_user_edges(graph, truth)
+    assert graph.count_edges(RelType.LIKED) == 2

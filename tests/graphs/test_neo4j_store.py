@@ -40,6 +40,18 @@ def test_a_closed_port_is_graph_unavailable_and_ping_is_false() -> None:
         store.close()
 
 
+@pytest.mark.unit
+def test_a_server_that_is_down_costs_a_call_one_retry_not_a_back_off_series() -> None:
+    store = Neo4jGraphStore(f"bolt://127.0.0.1:{_closed_port()}", password="not-used-here")
+    try:
+        started = time.monotonic()
+        with pytest.raises(GraphUnavailable):
+            store.query("RETURN 1 AS ok")
+        assert time.monotonic() - started < 3.0
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def settings_env() -> tuple[str, str, str]:
     url = require_service("IK_TEST_NEO4J_URL", "Neo4j")

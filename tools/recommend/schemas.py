@@ -116,6 +116,9 @@ class OutfitResult(BaseModel):
     shortfall: Reason | None = None
     #: Where anchor candidates came from and how many: graph, vector, popular, rules.
     sources: dict[str, int] = Field(default_factory=dict)
+    #: Stores that were down while this list was made ("graph"): it is correct but less personal,
+    #: and it is not cached, so the full answer returns with the store.
+    degraded: list[str] = Field(default_factory=list)
     ranker: str | None = None
     sizes_checked: bool = False
     cached: bool = False

@@ -35,8 +35,8 @@ from uuid import uuid4
 
 import numpy as np
 
-from graphs.base import GraphStore
-from graphs.builder import UserEdge, rebuild, sync_products
+from graphs.base import GraphStore, GraphUnavailable
+from graphs.builder import UserEdge, rebuild, sync_products, sync_user_edges
 from graphs.polyvore import GoesWith
 from graphs.queries import RuleTables, add_user_edge, complement_categories, remove_user_edge, rule_tables
 from graphs.rules import COLOURS, OCCASION_FORMALITY, STYLE_FORMALITY
@@ -279,29 +279,46 @@ class RecommendService:
         self._matrices: RuleMatrices | None = None
         self._rules: RuleTables | None = None
         self._checked_at = 0.0
+        #: Set when a graph write was lost to an outage: the graph is behind SQL until ``_resync``.
+        self._graph_stale = False
 
     # --- the catalogue table and the graph --------------------------------------------------------
 
     def refresh(self, *, force: bool = False) -> OutfitTable:
-        """The outfit table, rebuilt (with the graph's products) when the catalogue changed."""
+        """The outfit table, rebuilt (with the graph's products) when the catalogue changed.
+
+        A graph outage does not stop recommendation once the rules were read: the table still
+        follows the catalogue, the graph is marked behind and re-synced from SQL when it answers.
+        Only a first start with no rules yet has nothing to fall back on (``GraphUnavailable``).
+        """
         now = time.monotonic()
         with self._lock:
             table = self._table
             if table is not None and not force and now - self._checked_at < REFRESH_EVERY_S:
                 return table
             self._checked_at = now
+            if table is not None and self._graph_stale and not force:
+                self._resync()
             fingerprint = self.catalog.fingerprint()
             if table is not None and not force and table.fingerprint == fingerprint:
                 return table
             started = time.perf_counter()
             docs = [doc for batch in self.catalog.docs() for doc in batch]
             table = OutfitTable.build(docs, fingerprint)
-            if force or (self._table is None and not self._graph_current(table)):
-                rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
-            elif self._table is not None:
-                changed = [doc for doc in docs if doc.id not in self._table.row_of]
-                sync_products(self.graph, changed)
-            self._rules = rule_tables(self.graph)
+            try:
+                if force or (self._table is None and not self._graph_current(table)):
+                    rebuild(self.graph, docs, self.goes_with, self.behaviour.user_edges())
+                    self._graph_stale = False
+                elif self._table is not None and not self._graph_stale:
+                    changed = [doc for doc in docs if doc.id not in self._table.row_of]
+                    sync_products(self.graph, changed)
+                if self._rules is None or not self._graph_stale:  # while stale ``_resync`` does both
+                    self._rules = rule_tables(self.graph)
+            except GraphUnavailable:
+                if self._rules is None or force:
+                    raise
+                self._graph_stale = True
+                logger.warning("the graph is down: new products reach it once it answers", exc_info=True)
             self._matrices = RuleMatrices(self._rules, table.articles)
             self._table = table
             logger.info(
@@ -309,6 +326,31 @@ class RecommendService:
                 extra={"products": len(table), "seconds": round(time.perf_counter() - started, 2)},
             )
             return table
+
+    def _resync(self) -> None:
+        """Bring a graph that missed writes during an outage back in line with SQL, the truth.
+
+        Products and person edges are both derived from SQL, so a missed write is recovered by
+        diffing, not replayed from memory: nothing acknowledged is lost even if the outage
+        outlived many requests. Cheap enough to try every ``REFRESH_EVERY_S`` while it fails.
+        """
+        if not self.graph.ping():
+            return
+        # Cleared before reading SQL: an interaction committed from here on writes its own edge,
+        # one committed before is in what is read below.
+        self._graph_stale = False
+        try:
+            found = self.graph.query(f"MATCH (p:{NodeLabel.PRODUCT}) RETURN p.id AS id")
+            known = {row["id"] for row in found}
+            missing = [doc for batch in self.catalog.docs() for doc in batch if doc.id not in known]
+            sync_products(self.graph, missing)
+            sync_user_edges(self.graph, self.behaviour.user_edges())
+            self._rules = rule_tables(self.graph)
+        except GraphUnavailable:
+            self._graph_stale = True
+            logger.warning("re-syncing the graph failed; retrying later", exc_info=True)
+            return
+        logger.info("the graph is back and re-synced from SQL")
 
     def _graph_current(self, table: OutfitTable) -> bool:
         """Whether the graph a previous process built (a Kuzu folder, a shared Neo4j) still matches:
@@ -366,13 +408,20 @@ class RecommendService:
         except LookupError:
             raise RecommendError("unknown_product", f"no product with id {product_id!r}") from None
         at = recorded.at.isoformat()
-        if kind == InteractionKind.LIKE:
-            add_user_edge(self.graph, UserEdge(RelType.LIKED, user_id, product_id, at))
-        elif kind == InteractionKind.UNLIKE:
-            remove_user_edge(self.graph, RelType.LIKED, user_id, product_id)
-        elif kind == InteractionKind.PURCHASE:
-            add_user_edge(self.graph, UserEdge(RelType.BOUGHT, user_id, product_id, at))
-            add_user_edge(self.graph, UserEdge(RelType.OWNS, user_id, product_id, at))
+        if self._graph_stale:
+            return recorded  # committed in SQL; ``_resync`` writes it once the graph answers
+        try:
+            if kind == InteractionKind.LIKE:
+                add_user_edge(self.graph, UserEdge(RelType.LIKED, user_id, product_id, at))
+            elif kind == InteractionKind.UNLIKE:
+                remove_user_edge(self.graph, RelType.LIKED, user_id, product_id)
+            elif kind == InteractionKind.PURCHASE:
+                add_user_edge(self.graph, UserEdge(RelType.BOUGHT, user_id, product_id, at))
+                add_user_edge(self.graph, UserEdge(RelType.OWNS, user_id, product_id, at))
+        except GraphUnavailable:
+            # The interaction is committed in SQL, the truth; the graph catches up on recovery.
+            self._graph_stale = True
+            logger.warning("the graph missed an interaction; it is re-synced when it answers", exc_info=True)
         return recorded
 
     # --- requests --------------------------------------------------------------------------------
@@ -536,6 +585,21 @@ class RecommendService:
             mask[excluded] = False
         return mask, stages
 
+    def _complements(self, user_id: str) -> dict[str, float] | None:
+        """What the person's owned pieces call for, from the graph; ``None`` while it is down.
+
+        Once an outage is known the graph is not asked again until ``_resync`` finds it back: each
+        try would hold the request for the driver's connect-and-retry time.
+        """
+        if self._graph_stale:
+            return None
+        try:
+            return complement_categories(self.graph, user_id)
+        except GraphUnavailable:
+            self._graph_stale = True
+            logger.warning("the graph is down: recommending without it", exc_info=True)
+            return None
+
     def _anchor_candidates(
         self,
         user_id: str,
@@ -543,6 +607,7 @@ class RecommendService:
         anchors: Bools,
         base: Floats,
         history: Sequence[HistoryItem],
+        complements: dict[str, float],
     ) -> dict[int, str]:
         """Anchor rows by the first source that proposed them."""
         found: dict[int, str] = {}
@@ -556,7 +621,6 @@ class RecommendService:
                     found[row] = source
                     kept += 1
 
-        complements = complement_categories(self.graph, user_id)
         if complements:
             weight = table.per_article(complements)
             rows = np.flatnonzero(anchors & (weight > 0))
@@ -776,7 +840,8 @@ class RecommendService:
         else:
             anchors = [anchor] if anchor is not None else None
             result = self._outfits(user_id, request, profile, table, matrices, rules, anchor_ids=anchors)
-            self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
+            if not result.degraded:  # a list made without the graph must not outlive the outage
+                self.namespaces.recommendations.set_json(key, result.model_dump(mode="json"))
         self._log(user_id, kind, payload, result)
         return result
 
@@ -806,6 +871,7 @@ class RecommendService:
             base = base + 0.1 * flatter
         base = _norm(base)
         sources: dict[str, int] = {}
+        degraded: list[str] = []
         anchor_score = base.copy()
         if anchor_ids is not None:
             anchors = table.rows(anchor_ids)
@@ -813,7 +879,10 @@ class RecommendService:
             eligible[anchors] = True
         else:
             anchor_mask = eligible & np.isin(table.slot, [SLOTS.index(Slot.ONE_PIECE), SLOTS.index(Slot.TOP)])
-            found = self._anchor_candidates(user_id, table, anchor_mask, base, history)
+            complements = self._complements(user_id)
+            if complements is None:
+                degraded.append("graph")
+            found = self._anchor_candidates(user_id, table, anchor_mask, base, history, complements or {})
             rows = list(found)
             for source in found.values():
                 sources[source] = sources.get(source, 0) + 1
@@ -846,6 +915,7 @@ class RecommendService:
             relaxed=list(resolved.relaxed),
             shortfall=shortfall,
             sources=sources,
+            degraded=degraded,
             ranker=self.ranker_version,
             sizes_checked=size_check is not None,
             served_id=uuid4().hex,

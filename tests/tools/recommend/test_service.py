@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from graphs.base import GraphStore, GraphUnavailable
 from graphs.embedded import KuzuGraphStore
 from graphs.rules import colour_harmony
 from graphs.vocabulary import Occasion, Season, Slot
+from storage.errors import StoreUnavailable
 from storage.sql import Database
 from storage.sql.models import OutboxEvent
+from tools.recommend import service as service_module
 from tools.recommend.behaviour import InteractionKind
 from tools.recommend.schemas import OutfitRequest, OutfitResult
 from tools.recommend.service import RecommendError, RecommendService
@@ -237,3 +241,62 @@ def test_rebuild_graph_reports_what_the_graph_holds(recommender: RecommendServic
     assert counts["Product"] == 21
     assert counts["OWNS"] == counts["BOUGHT"] == 1  # rebuilt from the interactions table
     assert counts["COLOUR_HARMONY"] > 0
+
+
+class _Outage:
+    """Stands in for the graph store's server going away: every call fails as Neo4j's adapter does."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.down = False
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.store, name)
+        if not callable(attribute) or name == "close":
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                if name == "ping":
+                    return False
+                raise GraphUnavailable("the graph server is down")
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_a_graph_outage_degrades_and_the_graph_catches_up_from_sql(
+    recommender: RecommendService, user_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outage = _Outage(recommender.graph)
+    recommender.graph = outage
+    request = OutfitRequest(season=Season.SUMMER, department="women", count=1)
+    assert recommender.recommend_outfits(user_id, request).degraded == []
+    recommender.record(user_id, "t1", InteractionKind.LIKE)
+    outage.down = True
+    # Served without the graph, flagged, and not cached (the full answer returns with the graph).
+    down = recommender.recommend_outfits(user_id, request)
+    assert down.degraded == ["graph"]
+    assert down.outfits
+    assert not recommender.recommend_outfits(user_id, request).cached
+    # Acknowledged from SQL while the graph cannot take them.
+    recommender.record(user_id, "t1", InteractionKind.UNLIKE)
+    recommender.record(user_id, "b2", InteractionKind.PURCHASE)
+    outage.down = False
+    monkeypatch.setattr(service_module, "REFRESH_EVERY_S", 0.0)
+    back = recommender.recommend_outfits(user_id, request)
+    assert back.degraded == []
+    assert back.sources.get("graph", 0) >= 1  # the purchase made while it was down counts now
+    for rel, wanted in (("LIKED", []), ("BOUGHT", [{"id": "b2"}]), ("OWNS", [{"id": "b2"}])):
+        query = f"MATCH (:User {{id: $u}})-[:{rel}]->(p:Product) RETURN p.id AS id"
+        assert recommender.graph.query(query, {"u": user_id}) == wanted, rel
+
+
+def test_a_first_start_without_the_graph_is_a_store_outage(
+    recommender: RecommendService, user_id: str
+) -> None:
+    outage = _Outage(recommender.graph)
+    outage.down = True
+    recommender.graph = outage
+    with pytest.raises(StoreUnavailable):
+        recommender.recommend_outfits(user_id, OutfitRequest(season=Season.SUMMER, department="women"))
