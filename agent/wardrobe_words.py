@@ -47,9 +47,14 @@ _ADD_WORDS = re.compile(
 )
 
 
+_ARTICLE = re.compile(r"^(?:a|an|the|some|one)\s+", re.IGNORECASE)
+
+
 def described_item(text: str) -> str:
     """The item in "add my navy blazer to my wardrobe" / "把白色运动鞋加到衣橱": its name when stored."""
     name = re.sub(r"\s+", " ", _ADD_WORDS.sub(" ", text)).strip(" ,，。.!！")
+    # "a navy blazer" is stored as "navy blazer", as "my navy blazer" is.
+    name = _ARTICLE.sub("", name)
     return name or text.strip()
 
 

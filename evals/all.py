@@ -284,22 +284,34 @@ def _confusion(confusion: Mapping[str, Any]) -> str:
     return "<h3>Intent confusion (rows: gold, columns: predicted)</h3>" + "".join(parts)
 
 
-def _calibration(points: Sequence[Mapping[str, float]], title: str) -> str:
+def _calibration(
+    points: Sequence[Mapping[str, Any]],
+    title: str,
+    *,
+    x: str = "confidence",
+    y: str = "accuracy",
+    x_label: str = "confidence",
+    y_label: str = "accuracy",
+) -> str:
+    """A reliability diagram; ``x`` / ``y`` name the keys of the points, so a probability head's
+    table (mean predicted probability against observed rate) is drawn the same way as a
+    classifier's (confidence against accuracy). Empty bins (null values) are left out."""
+    points = [p for p in points if p.get(x) is not None and p.get(y) is not None]
     if not points:
         return ""
     size, pad = 240, 30
     parts = [f'<svg width="{size + 2 * pad}" height="{size + 2 * pad}" role="img" aria-label="calibration">']
     parts.append(f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#bbb"/>')
     parts.append(f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#888"/>')
-    coords = [(pad + p["confidence"] * size, pad + size - p["accuracy"] * size) for p in points]
+    coords = [(pad + float(p[x]) * size, pad + size - float(p[y]) * size) for p in points]
     parts.append(
         '<polyline fill="none" stroke="#d0504a" stroke-width="2" points="'
         + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         + '"/>'
     )
     parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#d0504a"/>' for x, y in coords)
-    parts.append(f'<text x="{pad}" y="{pad + size + 20}" font-size="11">confidence →</text>')
-    parts.append(f'<text x="2" y="{pad - 8}" font-size="11">accuracy ↑</text></svg>')
+    parts.append(f'<text x="{pad}" y="{pad + size + 20}" font-size="11">{html.escape(x_label)} →</text>')
+    parts.append(f'<text x="2" y="{pad - 8}" font-size="11">{html.escape(y_label)} ↑</text></svg>')
     return f"<h3>{html.escape(title)} (reliability diagram; diagonal = perfect)</h3>" + "".join(parts)
 
 
@@ -308,6 +320,22 @@ CALIBRATED = {
     "intent": "Intent router calibration",
     "sizing": "Fit model calibration (top label, test split)",
 }
+
+
+def _like_calibration(suites: Mapping[str, Any]) -> str:
+    """The ranker's like head beside the intent and fit-model diagrams, with its ECE in the title."""
+    ranker = (((suites.get("recommend") or {}).get("result") or {}).get("ranker")) or {}
+    table = ranker.get("like_calibration") or {}
+    ece = table.get("ece")
+    title = "Ranker like head calibration (test split" + (f", ECE {ece:.3f})" if ece is not None else ")")
+    return _calibration(
+        table.get("reliability", []),
+        title,
+        x="mean_predicted",
+        y="observed_like_rate",
+        x_label="mean P(like)",
+        y_label="like rate",
+    )
 
 
 def _histograms(suites: Mapping[str, Any]) -> list[str]:
@@ -368,6 +396,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     for name, title in CALIBRATED.items():
         result = (suites.get(name) or {}).get("result") or {}
         parts.append(_calibration(result.get("calibration", []), title))
+    parts.append(_like_calibration(suites))
     scenarios = (suites.get("scenarios") or {}).get("result") or {}
     per_category = {name: v["pass_1"] for name, v in scenarios.get("per_category", {}).items()}
     parts.append(_bars("Scenarios pass^1 by category", per_category))

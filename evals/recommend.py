@@ -3,7 +3,8 @@
 * **Ranker** (``evals.recommend_ranker``): a time-based split of RentTheRunway rentals; each test
   rental's item is ranked among 99 items rented the same month. recall@10 / NDCG@10 for the
   multi-task ranker, its rent head alone, a single-task network and popularity baselines, for
-  everyone and for cold-start people separately; AUC of the like head.
+  everyone and for cold-start people separately; AUC of the like head and its calibration
+  (reliability table, ECE) on the same held-out rentals.
 * **Compatibility** (``evals.polyvore``): fill-in-the-blank accuracy and outfit-compatibility AUC
   on the Maryland Polyvore test questions whose items have titles, for the text-only model and
   two baselines; the image-based anchors from the literature are listed beside them.
@@ -56,6 +57,19 @@ def table(result: dict[str, Any]) -> str:
     ]
     lines.extend(_row(name, report) for name, report in ranker["ranking"].items())
     lines.append("like AUC (all): " + ", ".join(f"{k} {v['all']:.4f}" for k, v in ranker["like_auc"].items()))
+    calibration = ranker.get("like_calibration")
+    if calibration:
+        lines.append(
+            f"like head calibration ({calibration['n']} rated test rentals): ECE {_f(calibration['ece'])}, "
+            f"mean P(like) {_f(calibration['mean_predicted'])} "
+            f"vs like rate {_f(calibration['observed_like_rate'])}"
+        )
+        lines.append("  bin          mean P(like)  like rate  count")
+        lines.extend(
+            f"  {row['low']:.1f}–{row['high']:.1f}      {_f(row['mean_predicted']):>12s}  "
+            f"{_f(row['observed_like_rate']):>9s}  {row['count']:5d}"
+            for row in calibration["reliability"]
+        )
     compat = result["compatibility"]
     for protocol in ("strict", "titled_items"):
         block = compat.get(protocol)

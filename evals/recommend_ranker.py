@@ -5,7 +5,9 @@ test period (2017-10-01 on). Each test rental is ranked among ``N_EVAL_NEGATIVES
 items rented by anyone in the same month, so chance is recall@10 = 0.10. Metrics:
 
 * recall@10 and NDCG@10 of the rented item (ties broken uniformly at random, in expectation);
-* AUC of the like head (rating 10 vs lower) over the rented items that have a rating.
+* AUC of the like head (rating 10 vs lower) over the rented items that have a rating, and on
+  the same rentals its calibration: a 10-bin reliability table and the expected calibration
+  error (ECE), since the combined score uses the head's probability, not only its order.
 
 Each is reported for all test rentals and separately for *cold-start* ones (the person has no
 rental before the test period) and *warm* ones, and for *no_history_at_event* (no rental
@@ -84,6 +86,50 @@ def like_report(scores: Floats, sets: ia.CandidateSets) -> dict[str, float]:
         name: auc(scores[mask & rated], (sets.liked[mask & rated] == 1).astype(np.float64))
         for name, mask in _segments(sets).items()
         if name != "loved_rentals"  # all positive: AUC undefined
+    }
+
+
+CALIBRATION_BINS = 10
+
+
+def like_calibration(
+    probabilities: Floats, liked: np.ndarray[Any, Any], bins: int = CALIBRATION_BINS
+) -> dict[str, Any]:
+    """Reliability table and expected calibration error (ECE) of the like head.
+
+    AUC only says the head orders rentals well; the ranker multiplies P(like) into the score
+    (``rent * (alpha + like)``), so its level matters too: a head that says 0.9 where 60% are
+    loved over-weights the like term. Equal-width bins over [0, 1] (the first one closed, so a
+    probability of exactly 0 counts); each row is the bin's mean predicted probability, its
+    observed like rate and its count, empty bins with nulls. ECE is the count-weighted mean gap.
+    """
+    p = np.clip(np.asarray(probabilities, np.float64), 0.0, 1.0)
+    y = np.asarray(liked, np.float64)
+    index = np.clip(np.ceil(p * bins).astype(int) - 1, 0, bins - 1)
+    rows: list[dict[str, Any]] = []
+    gap = 0.0
+    for b in range(bins):
+        mask = index == b
+        n = int(mask.sum())
+        mean_p = float(p[mask].mean()) if n else None
+        rate = float(y[mask].mean()) if n else None
+        if mean_p is not None and rate is not None:
+            gap += n * abs(rate - mean_p)
+        rows.append(
+            {
+                "low": round(b / bins, 2),
+                "high": round((b + 1) / bins, 2),
+                "mean_predicted": None if mean_p is None else round(mean_p, 4),
+                "observed_like_rate": None if rate is None else round(rate, 4),
+                "count": n,
+            }
+        )
+    return {
+        "n": len(p),
+        "ece": round(gap / len(p), 4) if len(p) else None,
+        "mean_predicted": round(float(p.mean()), 4) if len(p) else None,
+        "observed_like_rate": round(float(y.mean()), 4) if len(p) else None,
+        "reliability": rows,
     }
 
 
@@ -190,6 +236,8 @@ def evaluate_ranker(
             ((cols.person_likes + w * prior) / (cols.person_rated + w))[positives], test
         ),
     }
+    rated = test.liked >= 0
+    calibration = like_calibration(like[positives][rated], (test.liked[rated] == 1).astype(np.float64))
     single: dict[str, Any] | None = None
     if single_task:
         prepared = prepared or prepare(data_path, limit, N_TRAIN_NEGATIVES)
@@ -219,6 +267,7 @@ def evaluate_ranker(
         "single_task": single,
         "ranking": ranking,
         "like_auc": liking,
+        "like_calibration": calibration,
         "latency": scoring_latency_ms(ranker),
         "seconds": round(time.perf_counter() - started, 1),
     }

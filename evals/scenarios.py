@@ -7,6 +7,11 @@ the stores hold them after the conversation, plus facts the replies must or must
 A wrong answer that looks fluent fails here, because the check reads the database, not the
 wording.
 
+As in tau-bench, a task's gold end state is preferably not declared but computed: its
+``gold_actions`` (tool calls with arguments) are replayed through the same tool layer the agent
+uses, without the agent, on a second fresh copy of the stack with the same setup, and the state
+they leave (``snapshot``) must equal the agent's, part by part (``compare_state``).
+
 Every task runs ``k`` times on a fresh embedded stack (a copy of one SQLite catalogue slice
 loaded once, so each run starts from the same state and no run sees another's writes). Run 1
 uses the turns as written; runs 2..k use the paraphrases, so reliability is measured on
@@ -30,14 +35,14 @@ import tempfile
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from math import comb
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from evals.measure import latency_histogram, percentile
 from evals.settings import embedded_settings
@@ -46,7 +51,9 @@ if TYPE_CHECKING:
     from agent.deps import LanguageModel
     from agent.router import IntentClassifier
     from core.config import Settings
+    from storage.sql import Database
     from tools.catalog.store import CatalogStore
+    from tools.registry import ToolServices
     from tools.sizing.model import FitModel
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "scenarios"
@@ -96,7 +103,7 @@ _EXPECT_KEYS = {
 }
 _TASK_KEYS = {
     "id", "lang", "category", "profile", "product", "wardrobe", "goal",
-    "turns", "paraphrases", "expect", "note",
+    "turns", "paraphrases", "expect", "note", "gold_actions",
 }  # fmt: skip
 #: Turns an LLM-played user may add after the first, before the run is cut off.
 LLM_USER_EXTRA_TURNS = 3
@@ -148,6 +155,14 @@ Turn = str | ScriptedTurn
 
 
 @dataclass(frozen=True)
+class GoldAction:
+    """One tool call of the gold path: replayed on a fresh stack to compute the gold end state."""
+
+    tool: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Scenario:
     id: str
     lang: str
@@ -165,6 +180,8 @@ class Scenario:
     #: What the person wants, for an LLM-played user (``--user llm``); the scripted turns otherwise.
     goal: str | None = None
     source: str = ""
+    #: The tool calls that do the task right; None: the end state is judged by ``expect`` alone.
+    gold_actions: tuple[GoldAction, ...] | None = None
 
     def wording(self, run: int) -> list[Turn]:
         """The turns of run ``run`` (0-based): as written first, then paraphrased."""
@@ -201,6 +218,40 @@ def _scripted(data: dict[str, Any]) -> ScriptedTurn:
     if default is not None and not isinstance(default, str):
         raise ValueError("a scripted turn's default is a text or null")
     return ScriptedTurn(tuple(rules), default)
+
+
+def _gold_actions(raw: Any) -> tuple[GoldAction, ...] | None:
+    """Checked at load, so a misspelt tool or argument is a broken task (file:line), not a
+    failed run blamed on the agent; placeholders like ``{product_id}`` are texts and pass."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise ValueError("'gold_actions' is a list of {tool, args}")
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    actions: list[GoldAction] = []
+    for number, entry in enumerate(raw, start=1):
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"tool", "args"}
+            or not isinstance(entry.get("tool"), str)
+        ):
+            raise ValueError(f"gold action {number} is an object with 'tool' (a name) and 'args'")
+        args = entry.get("args") or {}
+        if not isinstance(args, dict):
+            raise ValueError(f"gold action {number}: 'args' is an object")
+        if entry["tool"] not in registry.names:
+            raise ValueError(f"gold action {number}: unknown tool {entry['tool']!r}")
+        try:
+            registry.get(entry["tool"]).args.model_validate(args)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()[:3]
+            )
+            raise ValueError(f"gold action {number} ({entry['tool']}): {problems}") from None
+        actions.append(GoldAction(entry["tool"], args))
+    return tuple(actions)
 
 
 def parse_scenario(data: Any, source: str = "") -> Scenario:
@@ -267,6 +318,7 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
 
         ItemCreate.model_validate({k: v for k, v in item.items() if k != "worn_days_ago"})
     return Scenario(
+        gold_actions=_gold_actions(data.get("gold_actions")),
         id=data["id"],
         lang=data["lang"],
         category=data["category"],
@@ -359,6 +411,8 @@ class Transcript:
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Every image card shown, with whether its picture is in the object store afterwards.
     images: list[dict[str, Any]] = field(default_factory=list)
+    #: The end state as ``snapshot`` takes it, compared with the gold replay's.
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def all_replies(self) -> list[str]:
@@ -628,6 +682,8 @@ class Bench:
     classifier: IntentClassifier
     model: FitModel | None
     products: dict[str, str]
+    #: Gold end states by task id, replayed once per task (they do not depend on the run).
+    gold: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def settings(self, folder: Path) -> Settings:
         settings = embedded_settings(folder, load_catalog=False)
@@ -701,14 +757,38 @@ class LLMUser:
         return None if turn.done or not text else text[:500]
 
 
-async def run_once(
-    bench: Bench, scenario: Scenario, run: int, scratch: Path, user_llm: LanguageModel | None = None
-) -> RunResult:
-    from agent.runtime import open_agent
+@dataclass
+class Stack:
+    """One fresh embedded stack with the task's setup done: the services tools run on, and the
+    person they act for. The agent's run and the gold replay each get their own."""
+
+    services: ToolServices
+    user_id: str
+    names: dict[str, str]
+    settings: Settings
+    database: Database
+
+
+def _names(bench: Bench, scenario: Scenario) -> dict[str, str]:
+    """``{product_id}`` and the like for this task; a ``KeyError`` names a product not in the slice."""
+    names: dict[str, str] = {}
+    if scenario.product:
+        key = json.dumps(scenario.product, sort_keys=True)
+        if key not in bench.products:
+            raise KeyError(f"no product {scenario.product} in the slice")
+        names["product_id"] = bench.products[key]
+    return names
+
+
+@contextlib.contextmanager
+def open_stack(bench: Bench, scenario: Scenario, folder: Path, names: dict[str, str]) -> Iterator[Stack]:
+    """Copy the loaded template into ``folder`` and seed the task's people, profile and wardrobe.
+
+    Both the agent's run and the gold replay go through here, so a difference between their end
+    states can only come from what was done in the conversation, never from the setup."""
     from storage.stores import build_stores
     from tools.catalog.runtime import open_catalog
     from tools.imagegen.runtime import open_imagegen
-    from tools.imagegen.service import ImageGenError
     from tools.profile.schemas import ProfileUpdate
     from tools.profile.service import AccountService, ProfileService
     from tools.recommend.runtime import open_recommender
@@ -719,20 +799,9 @@ async def run_once(
     from tools.wardrobe.runtime import open_wardrobe
     from tools.wardrobe.schemas import ItemCreate
 
-    names: dict[str, str] = {}
-    if scenario.product:
-        key = json.dumps(scenario.product, sort_keys=True)
-        if key not in bench.products:
-            return RunResult(
-                scenario.id, run, False, [f"no product {scenario.product} in the slice"], 0, 0, [], []
-            )
-        names["product_id"] = bench.products[key]
-    folder = scratch / f"{scenario.id}-{run}"
     shutil.copytree(bench.template, folder)
     settings = bench.settings(folder)
     stores = build_stores(settings)
-    t = Transcript()
-    transcript: list[dict[str, Any]] = []
     stack = contextlib.ExitStack()
     try:
         catalog = open_catalog(settings, stores)
@@ -767,8 +836,148 @@ async def run_once(
             tryon=open_tryon(settings, stores, catalog.catalog, wardrobe),
             imagegen=open_imagegen(settings, stores, catalog.catalog, wardrobe),
         )
+        yield Stack(services, user.id, dict(names), settings, stores.db)
+    finally:
+        stack.close()
+        stores.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Fields a snapshot leaves out: ids and clocks differ on every run, and the person's verbatim
+#: words (an alert's query text, an item's caption, a feedback note) differ on every paraphrase;
+#: what they stand for (the alert's filters, the item's category and colour) is compared.
+_VOLATILE = frozenset(
+    {"id", "user_id", "alert_id", "item_id", "created_at", "updated_at", "triggered_at", "worn_on"}
+)
+_VERBATIM = frozenset({"query", "caption", "note", "auto_tags"})
+
+
+def _canonical(value: Any) -> Any:
+    """Floats rounded (a stored 170.0 and a computed 169.99999 are one state), lists sorted (the
+    order rows come back in, or colours were named in, is not state), dropped fields removed."""
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, dict):
+        return {
+            k: _canonical(v) for k, v in sorted(value.items()) if k not in _VOLATILE and k not in _VERBATIM
+        }
+    if isinstance(value, list | tuple):
+        items = [_canonical(v) for v in value]
+        # favourite colours, seasons, filters: sets kept as lists, in the order they were said
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False, default=str))
+    return value
+
+
+def snapshot(stack: Stack) -> dict[str, Any]:
+    """The end state the checker compares: profile, price alerts, fit feedback and the wardrobe
+    (each item with how many days it was logged as worn), the same function for agent and gold."""
+    services = stack.services
+    user_id = stack.user_id
+    wardrobe = services.wardrobe
+    assert services.catalog is not None
+    assert services.sizing is not None
+    assert wardrobe is not None
+    profile = services.profiles.get(user_id).model_dump(mode="json")
+    alerts = [
+        {**a.model_dump(mode="json"), "on_search": bool(a.query)}
+        for a in services.catalog.catalog.list_alerts(user_id)
+    ]
+    feedback = [dict(r) for r in services.sizing.list_feedback(user_id)]
+    items = [i.model_dump(mode="json") for i in wardrobe.items(user_id)]
+    worn: dict[str, int] = defaultdict(int)
+    for day in wardrobe.calendar(user_id, wardrobe.today() - timedelta(days=400), wardrobe.today()):
+        for outfit in day.outfits:
+            for item_id in outfit:
+                worn[item_id] += 1
+    for item in items:
+        item["worn_days"] = worn.get(item["id"], 0)
+    return {
+        "profile": _canonical(profile),
+        "alerts": _canonical(alerts),
+        "fit_feedback": _canonical(feedback),
+        "wardrobe": _canonical(items),
+    }
+
+
+def compare_state(gold: dict[str, Any], agent: dict[str, Any]) -> list[str]:
+    """Each part of the end state where the agent's run differs from the gold replay, by name
+    (a profile field by its own name, so the failure says which one)."""
+    failures: list[str] = []
+    for part, want in gold.items():
+        got = agent.get(part)
+        if isinstance(want, dict) and isinstance(got, dict):
+            for key in sorted(want.keys() | got.keys()):
+                if want.get(key) != got.get(key):
+                    failures.append(f"state.{part}.{key}: gold {want.get(key)!r} != agent {got.get(key)!r}")
+        elif want != got:
+            failures.append(f"state.{part}: gold {want!r} != agent {got!r}")
+    return failures
+
+
+class GoldActionError(ValueError):
+    """A gold action that cannot run: the task is broken, not the agent."""
+
+
+def replay_gold(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, Any]:
+    """Run the task's gold actions through the tool layer (no agent, no LLM) on a fresh stack of
+    its own and return the end state they leave. ``{first_shown}`` in an argument is the first
+    product card an earlier gold action returned (the product a "the first one" points at)."""
+    from tools.base import ToolContext
+    from tools.profile.schemas import Locale
+    from tools.registry import default_registry
+
+    assert scenario.gold_actions is not None
+    registry = default_registry()
+    names = _names(bench, scenario)
+    with open_stack(bench, scenario, scratch / f"{scenario.id}-gold", names) as stack:
+        context = ToolContext(user_id=stack.user_id, locale=Locale(scenario.lang), services=stack.services)
+        for number, action in enumerate(scenario.gold_actions, start=1):
+            if action.tool not in registry.names:
+                raise GoldActionError(f"gold action {number}: unknown tool {action.tool!r}")
+            result = registry.invoke(action.tool, context, _substitute(action.args, stack.names))
+            if not result.ok:
+                raise GoldActionError(f"gold action {number} ({action.tool}) failed: {result.error}")
+            products = [c.id for c in result.cards if c.kind == "product"]
+            if products and "first_shown" not in stack.names:
+                stack.names["first_shown"] = products[0]
+        return snapshot(stack)
+
+
+def gold_state(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, Any] | None:
+    """The task's gold end state, replayed once and kept: it does not depend on the run."""
+    if scenario.gold_actions is None:
+        return None
+    if scenario.id not in bench.gold:
+        bench.gold[scenario.id] = replay_gold(bench, scenario, scratch)
+    return bench.gold[scenario.id]
+
+
+async def run_once(
+    bench: Bench,
+    scenario: Scenario,
+    run: int,
+    scratch: Path,
+    user_llm: LanguageModel | None = None,
+    gold: dict[str, Any] | None = None,
+) -> RunResult:
+    """One run of the agent on a fresh stack; ``gold`` (the replayed end state) is compared with
+    the state it leaves, besides the task's declared checks."""
+    from agent.runtime import open_agent
+    from tools.imagegen.service import ImageGenError
+
+    try:
+        names = _names(bench, scenario)
+    except KeyError as exc:
+        return RunResult(scenario.id, run, False, [str(exc.args[0])], 0, 0, [], [])
+    t = Transcript()
+    transcript: list[dict[str, Any]] = []
+    with open_stack(bench, scenario, scratch / f"{scenario.id}-{run}", names) as stack:
+        services = stack.services
+        user_id = stack.user_id
         session: str | None = None
-        async with open_agent(settings, stores.db, services, classifier=bench.classifier) as service:
+        async with open_agent(
+            stack.settings, stack.database, services, classifier=bench.classifier
+        ) as service:
             last = ""
             simulated = (
                 LLMUser(user_llm, _substitute(scenario.goal, names), scenario.lang)
@@ -794,7 +1003,7 @@ async def run_once(
                 started = time.perf_counter()
                 said: list[str] = []
                 tools: list[str] = []
-                async for event in service.turn(user.id, text, session_id=session):
+                async for event in service.turn(user_id, text, session_id=session):
                     if event.event == "session":
                         session = str(event.data["session_id"])
                     elif event.event == "tool_started":
@@ -811,28 +1020,30 @@ async def run_once(
                 t.tools += tools
                 transcript.append({"user": text, "replies": said, "tools": tools})
                 last = "\n".join(said)
-        _read_state(t, user.id, profiles, catalog, sizing, names)
-        t.wardrobe = [i.model_dump(mode="json") for i in wardrobe.items(user.id)]
+        assert services.catalog is not None
+        _read_state(t, user_id, services.profiles, services.catalog, services.sizing, names)
+        t.state = snapshot(stack)
+        wardrobe = services.wardrobe
+        assert wardrobe is not None
+        t.wardrobe = [i.model_dump(mode="json") for i in wardrobe.items(user_id)]
         assert services.imagegen is not None
         for card in (c for c in t.cards if c.get("kind") == "image"):
             try:
-                stored = bool(services.imagegen.read(user.id, str(card["id"])))
+                stored = bool(services.imagegen.read(user_id, str(card["id"])))
             except ImageGenError:
                 stored = False
             t.images.append(
                 {"id": card["id"], "stored": stored, "generative": card["data"].get("generative")}
             )
-        calendar = wardrobe.calendar(user.id, wardrobe.today() - timedelta(days=400), wardrobe.today())
+        calendar = wardrobe.calendar(user_id, wardrobe.today() - timedelta(days=400), wardrobe.today())
         by_id = {i["id"]: i["name"] for i in t.wardrobe}
         for day in calendar:
             for outfit in day.outfits:
                 for item_id in outfit:
                     t.worn[by_id[item_id]] = t.worn.get(by_id[item_id], 0) + 1
-    finally:
-        stack.close()
-        stores.close()
-        shutil.rmtree(folder, ignore_errors=True)
     failures = check(_substitute(scenario.expect, names), t)
+    if gold is not None:
+        failures += compare_state(gold, t.state)
     return RunResult(
         scenario.id, run, not failures, failures, len(t.said), len(t.tools), t.latencies_ms, transcript
     )
@@ -861,20 +1072,28 @@ def _read_state(
 
 async def _run_all(
     scenarios: Sequence[Scenario], k: int, limit: int, user_llm: LanguageModel | None = None
-) -> tuple[list[RunResult], float]:
+) -> tuple[list[RunResult], float, list[LoadError]]:
+    """Every run of every task, plus the tasks whose gold actions would not replay: those are
+    reported as broken (file:line) and not run, since there is no gold state to judge them by."""
     with tempfile.TemporaryDirectory(prefix="ik-scenarios-") as folder:
         started = time.perf_counter()
         bench = await asyncio.to_thread(prepare, Path(folder), scenarios, limit)
         setup_s = time.perf_counter() - started
         results: list[RunResult] = []
+        broken: list[LoadError] = []
         for scenario in scenarios:
+            try:
+                gold = gold_state(bench, scenario, Path(folder))
+            except Exception as exc:  # a broken task must not stop the others
+                broken.append(LoadError(scenario.source or scenario.id, f"{type(exc).__name__}: {exc}"))
+                continue
             for run in range(k):
                 try:
-                    results.append(await run_once(bench, scenario, run, Path(folder), user_llm))
+                    results.append(await run_once(bench, scenario, run, Path(folder), user_llm, gold))
                 except Exception as exc:  # a crash fails the run, not the suite
                     failure = f"crashed: {type(exc).__name__}: {exc}"
                     results.append(RunResult(scenario.id, run, False, [failure], 0, 0, [], []))
-    return results, setup_s
+    return results, setup_s, broken
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -962,7 +1181,10 @@ def run(
         scenarios = [s for s in scenarios if s.lang == lang]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        results, setup_s = asyncio.run(_with_user(scenarios, k, limit, user, user_llm))
+        results, setup_s, broken = asyncio.run(_with_user(scenarios, k, limit, user, user_llm))
+    errors += broken
+    failed_to_replay = {e.source for e in broken}
+    scenarios = [s for s in scenarios if (s.source or s.id) not in failed_to_replay]
     result = summarise(scenarios, results, k, errors)
     result["user"] = user
     result["llm_user_tasks"] = sum(1 for s in scenarios if s.goal) if user == "llm" else 0
@@ -978,7 +1200,7 @@ async def _with_user(
     limit: int,
     user: Literal["scripted", "llm"],
     user_llm: LanguageModel | None,
-) -> tuple[list[RunResult], float]:
+) -> tuple[list[RunResult], float, list[LoadError]]:
     if user == "scripted" or user_llm is not None:
         return await _run_all(scenarios, k, limit, user_llm if user == "llm" else None)
     from agent.runtime import open_llm

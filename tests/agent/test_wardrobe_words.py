@@ -52,7 +52,9 @@ def test_questions_are_not_wear_statements(text: str) -> None:
     ("text", "name"),
     [
         ("add my navy blazer to my wardrobe", "navy blazer"),
-        ("please add a navy blazer to my closet", "a navy blazer"),
+        ("please add a navy blazer to my closet", "navy blazer"),
+        ("save the Grey Hoodie in my wardrobe", "Grey Hoodie"),
+        ("add some linen trousers to my wardrobe", "linen trousers"),
         ("把我的白色运动鞋加到衣橱里", "白色运动鞋"),
         ("我有一双白色运动鞋，帮我加进衣橱", "白色运动鞋"),
         ("帮我把白色运动鞋添加到衣橱", "白色运动鞋"),

@@ -139,3 +139,31 @@ def test_numbers_and_diff() -> None:
 def test_unknown_suites_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown suites"):
         run(suites=["intnet"], out=tmp_path, runner=fake_runner({}))
+
+
+def test_the_ranker_like_head_is_drawn_beside_the_other_reliability_diagrams(tmp_path: Path) -> None:
+    recommend = {
+        "suite": "recommend",
+        "ranker": {
+            "like_calibration": {
+                "n": 30,
+                "ece": 0.042,
+                "reliability": [
+                    {"low": 0.0, "high": 0.1, "mean_predicted": None, "observed_like_rate": None, "count": 0},
+                    {"low": 0.5, "high": 0.6, "mean_predicted": 0.55, "observed_like_rate": 0.5, "count": 20},
+                    {"low": 0.9, "high": 1.0, "mean_predicted": 0.93, "observed_like_rate": 0.9, "count": 10},
+                ],
+            }
+        },
+    }
+    runner = fake_runner(
+        {"intent": SuiteRun("ok", 3.0, INTENT, ""), "recommend": SuiteRun("ok", 5.0, recommend, "")}
+    )
+    summary = run(suites=["intent", "recommend"], out=tmp_path, runner=runner)
+    page = (Path(summary["report"]).parent / "report.html").read_text(encoding="utf-8")
+    assert "Intent router calibration" in page
+    assert "Ranker like head calibration (test split, ECE 0.042)" in page
+    assert page.index("Intent router calibration") < page.index("Ranker like head calibration")
+    diagram = page.split("Ranker like head calibration")[1].split("</svg>")[0]
+    assert diagram.count("<circle") == 2  # the empty bin is not drawn
+    assert "mean P(like) →" in diagram

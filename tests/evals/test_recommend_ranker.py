@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from evals.recommend_ranker import like_report, ranking_report
+from evals.recommend_ranker import like_calibration, like_report, ranking_report
 from tools.recommend.interactions import CandidateSets
 from tools.recommend.ranker import RankerInput, auc, inputs_to_columns, rank_metrics
 from tools.recommend.schemas import ItemKind
@@ -57,3 +57,42 @@ def test_reports_split_cold_and_warm() -> None:
     assert likes["all"] == 1.0
     assert math.isnan(likes["cold_start"])
     assert report["no_history_at_event"]["n"] == 2
+
+
+def test_like_calibration_table_and_ece_by_hand() -> None:
+    probabilities = np.array([0.0, 0.05, 0.15, 0.15, 0.95, 0.95, 0.95, 0.95])
+    liked = np.array([0, 0, 1, 0, 1, 1, 1, 0])
+    table = like_calibration(probabilities, liked)
+    rows = table["reliability"]
+    assert len(rows) == 10
+    assert [r["count"] for r in rows] == [2, 2, 0, 0, 0, 0, 0, 0, 0, 4]
+    assert rows[0]["mean_predicted"] == pytest.approx(0.025)  # a probability of exactly 0 counts
+    assert rows[0]["observed_like_rate"] == 0.0
+    assert rows[1]["observed_like_rate"] == 0.5
+    assert rows[2]["mean_predicted"] is None
+    assert rows[9]["observed_like_rate"] == 0.75
+    # ECE: (2 * 0.025 + 2 * 0.35 + 4 * 0.2) / 8
+    assert table["ece"] == pytest.approx((2 * 0.025 + 2 * 0.35 + 4 * 0.2) / 8, abs=1e-4)
+    assert table["n"] == 8
+    perfect = like_calibration(np.full(10, 0.3), np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]))
+    assert perfect["ece"] == pytest.approx(0.0)
+    assert like_calibration(np.zeros(0), np.zeros(0))["ece"] is None
+
+
+def test_the_recommend_table_prints_the_reliability_rows() -> None:
+    from evals.recommend import table
+
+    result = {
+        "ranker": {
+            "ranker": {"version": "v1", "source": "loaded"},
+            "test_rentals": 2,
+            "n_negatives": 99,
+            "ranking": {},
+            "like_auc": {"ranker_like_head": {"all": 0.7}},
+            "like_calibration": like_calibration(np.array([0.15, 0.95]), np.array([0, 1])),
+        },
+        "compatibility": {},
+    }
+    text = table(result)
+    assert "like head calibration (2 rated test rentals): ECE 0.100" in text
+    assert "0.9–1.0" in text

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from evals.scenarios import (
     DATA_DIR,
+    Bench,
+    GoldAction,
+    Scenario,
     ScriptedTurn,
     Transcript,
     check,
+    compare_state,
+    gold_state,
     invented_prices,
     load_scenarios,
+    open_stack,
     outfit_totals,
     parse_scenario,
     pass_hat_k,
+    prepare,
+    replay_gold,
     run,
+    snapshot,
 )
+from tools.profile.schemas import ProfileUpdate
 
 pytestmark = pytest.mark.unit
 
@@ -185,3 +196,142 @@ def test_a_task_without_a_goal_keeps_its_script_under_an_llm_user() -> None:
     result = run(k=1, only=["smalltalk-en"], limit=50, user="llm", user_llm=user)
     assert result["per_task"]["smalltalk-en"]["passed"] == 1
     assert user.seen == []
+
+
+# --- gold actions: the end state is the one replaying them leaves -----------------------------------
+
+SAVE_170: dict[str, Any] = {
+    "tool": "update_profile",
+    "args": {"changes": {"measurements": {"height": 170, "weight": 60}}, "confirmed": True},
+}
+SAYS_170 = {
+    "turns": ["I'm 170 cm and 60 kg, please remember that", "yes"],
+    "expect": {"reply_contains": ["Saved to your profile"]},
+}
+
+
+def _write_tasks(path: Path, tasks: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tasks), encoding="utf-8")
+    return path
+
+
+def test_gold_actions_are_checked_when_loaded_and_a_bad_one_is_a_broken_task(tmp_path: Path) -> None:
+    path = _write_tasks(
+        tmp_path / "tasks.jsonl",
+        [
+            {**GOOD, "gold_actions": [SAVE_170]},
+            {**GOOD, "id": "no-such-tool", "gold_actions": [{"tool": "teleport", "args": {}}]},
+            {**GOOD, "id": "bad-args", "gold_actions": [{"tool": "update_profile", "args": {"x": 1}}]},
+            {**GOOD, "id": "not-a-list", "gold_actions": {"tool": "get_profile"}},
+            {**GOOD, "id": "fine", "gold_actions": []},
+        ],
+    )
+    scenarios, errors = load_scenarios([path])
+    assert [s.id for s in scenarios] == ["hello", "fine"]
+    assert scenarios[0].gold_actions == (GoldAction("update_profile", SAVE_170["args"]),)
+    assert scenarios[1].gold_actions == ()
+    assert [e.source for e in errors] == [f"{path}:2", f"{path}:3", f"{path}:4"]
+    assert "unknown tool 'teleport'" in errors[0].message
+    assert "gold action 1 (update_profile)" in errors[1].message
+    assert "list" in errors[2].message
+
+
+def test_a_differing_state_is_named_by_its_part() -> None:
+    gold = {
+        "profile": {"height_cm": 170.0, "weight_kg": 60.0},
+        "alerts": [{"product_id": "7", "threshold": 100.0}],
+        "wardrobe": [],
+    }
+    assert compare_state(gold, json.loads(json.dumps(gold))) == []
+    agent = {
+        "profile": {"height_cm": None, "weight_kg": 60.0},
+        "alerts": [{"product_id": "7", "threshold": 120.0}],
+        "wardrobe": [],
+    }
+    assert compare_state(gold, agent) == [
+        "state.profile.height_cm: gold 170.0 != agent None",
+        "state.alerts: gold [{'product_id': '7', 'threshold': 100.0}] != agent "
+        "[{'product_id': '7', 'threshold': 120.0}]",
+    ]
+
+
+def test_replay_runs_on_its_own_stack_and_leaves_the_agents_untouched(tmp_path: Path) -> None:
+    task = parse_scenario({**GOOD, "gold_actions": [SAVE_170]}, "t:1")
+    bench = prepare(tmp_path / "bench", [task], 50)
+    with open_stack(bench, task, tmp_path / "agent", {}) as stack:
+        before = snapshot(stack)
+        gold = replay_gold(bench, task, tmp_path)
+        assert snapshot(stack) == before  # the replay's write is not in the agent's stack
+        # and a write on the agent's stack does not reach the next replay
+        stack.services.profiles.update(
+            stack.user_id, ProfileUpdate.model_validate({"favourite_colours": ["red"]})
+        )
+        again = replay_gold(bench, task, tmp_path)
+    assert before["profile"]["height_cm"] is None
+    assert gold["profile"]["height_cm"] == 170.0
+    assert gold["profile"]["favourite_colours"] == []
+    assert again == gold  # deterministic
+    assert not (tmp_path / "hello-gold").exists()  # each replay's copy is removed
+
+
+def test_the_gold_state_is_replayed_once_per_task(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evals.scenarios as scenarios_module
+
+    calls: list[str] = []
+
+    def fake_replay(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, object]:
+        calls.append(scenario.id)
+        return {"profile": {}}
+
+    monkeypatch.setattr(scenarios_module, "replay_gold", fake_replay)
+    bench = Bench(tmp_path, classifier=None, model=None, products={})  # type: ignore[arg-type]
+    task = parse_scenario({**GOOD, "gold_actions": []}, "t:1")
+    assert gold_state(bench, task, tmp_path) is gold_state(bench, task, tmp_path)
+    assert calls == ["hello"]
+    assert gold_state(bench, parse_scenario(GOOD, "t:2"), tmp_path) is None
+
+
+def test_the_checker_passes_the_gold_state_fails_another_and_reports_a_failing_replay(tmp_path: Path) -> None:
+    path = _write_tasks(
+        tmp_path / "tasks.jsonl",
+        [
+            {**GOOD, **SAYS_170, "id": "same", "gold_actions": [SAVE_170]},
+            {
+                **GOOD,
+                **SAYS_170,
+                "id": "differs",
+                "gold_actions": [
+                    {**SAVE_170, "args": {"changes": {"measurements": {"height": 171}}, "confirmed": True}}
+                ],
+            },
+            {
+                **GOOD,
+                "id": "replay-fails",
+                "gold_actions": [{"tool": "log_wear", "args": {"described": ["a hat nobody owns"]}}],
+            },
+        ],
+    )
+    result = run(k=1, paths=[path], limit=50)
+    assert result["per_task"]["same"]["passed"] == 1, result["per_task"]["same"]["first_failure"]
+    failure = result["per_task"]["differs"]["first_failure"]
+    assert failure is not None
+    assert failure["failures"] == [
+        "state.profile.height_cm: gold 171.0 != agent 170.0",
+        "state.profile.weight_kg: gold None != agent 60.0",
+    ]
+    # the broken task is reported with its file and line, and not run; the others were
+    assert "replay-fails" not in result["per_task"]
+    assert len(result["load_errors"]) == 1
+    assert result["load_errors"][0].startswith(f"{path}:3: GoldActionError: gold action 1 (log_wear) failed")
+    assert result["tasks"] == 2
+
+
+def test_every_shipped_state_check_comes_with_gold_actions() -> None:
+    scenarios, errors = load_scenarios(sorted(DATA_DIR.glob("*.jsonl")))
+    assert not errors, errors
+    declared = [s for s in scenarios if {"profile", "alerts", "fit_feedback", "wardrobe"} & set(s.expect)]
+    assert all(s.gold_actions is not None for s in declared), [s.id for s in declared if not s.gold_actions]
+    replayed = [s for s in scenarios if s.gold_actions is not None]
+    assert len(replayed) >= 20
+    # replay is what the state judgement rests on: few tasks still declare state besides it
+    assert len(declared) <= len(replayed) // 4

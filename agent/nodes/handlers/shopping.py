@@ -228,6 +228,19 @@ def inventory(step: Step, turn: Turn) -> Handled:
     return Handled(outcome=turn.outcome(step, "done", lines, facts=facts))
 
 
+def _watched_search(text: str, slots: Slots) -> str:
+    """The search an alert on a search keeps: the message without its price words, so "tell me when
+    black jeans drop below 400 CNY" watches black jeans and the threshold is not kept a second time
+    as the search's own price cap (in whatever currency the words were read in)."""
+    for said in (
+        slots.price_threshold.text if slots.price_threshold is not None else "",
+        slots.budget.text if slots.budget is not None else "",
+    ):
+        if said:
+            text = text.replace(said, " ")
+    return " ".join(text.split()) or text
+
+
 def price_alert(step: Step, turn: Turn) -> Handled:
     missing = _product_named(step, turn)
     if missing is not None:
@@ -251,7 +264,7 @@ def price_alert(step: Step, turn: Turn) -> Handled:
         arguments["product_id"] = card["id"]
         target = card.get("title") or card["id"]
     else:
-        arguments["query"] = step.text
+        arguments["query"] = _watched_search(step.text, slots)
         target = describe_slots(slots, turn.language) or step.text
     result = turn.call("create_price_alert", arguments)
     if not result.ok:
