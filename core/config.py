@@ -480,7 +480,8 @@ class TelemetrySettings(BaseModel):
 
     Spans: one per API request (named by route template), ``agent.turn`` per chat turn,
     ``tool.<name>`` per tool call, and a client span per model-server request whose W3C
-    ``traceparent`` header lets an instrumented model server continue the trace.
+    ``traceparent`` header the model server's own span continues (model servers read these same
+    variables, ``model_servers.serve.trace_server``).
     """
 
     #: ``off``: no provider, no exporter; ``otlp``: batches to ``otlp_endpoint`` (Jaeger, Tempo,

@@ -50,7 +50,7 @@ from opentelemetry.util.types import AttributeValue
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
 
-    from core.config import Settings
+    from core.config import Settings, TelemetrySettings
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ class _RedactQuery(SpanProcessor):
         return True
 
 
-def _exporter(settings: Settings) -> SpanExporter:
-    telemetry = settings.telemetry
+def _exporter(telemetry: TelemetrySettings) -> SpanExporter:
     if telemetry.traces == "console":
         return ConsoleSpanExporter(
             service_name=telemetry.service_name,
@@ -124,22 +123,27 @@ def setup_tracing(settings: Settings) -> TracerProvider | None:
     OpenTelemetry's global provider is left alone (it can be set once per process, and tests
     build many apps); FastAPI gets this one explicitly (:func:`fastapi_telemetry`).
     """
-    telemetry = settings.telemetry
+    return start_tracing(settings.telemetry, settings.environment)
+
+
+def start_tracing(telemetry: TelemetrySettings, environment: str) -> TracerProvider | None:
+    """:func:`setup_tracing` from the telemetry settings alone: the model servers, which are
+    separate processes without the API's other settings, start theirs with this."""
     if telemetry.traces == "off":
         return None
     resource = Resource.create(
         {
             "service.name": telemetry.service_name,
             "service.version": "0.1.0",
-            "deployment.environment": settings.environment,
-            "deployment.environment.name": settings.environment,
+            "deployment.environment": environment,
+            "deployment.environment.name": environment,
         }
     )
     provider = TracerProvider(
         resource=resource, sampler=ParentBased(TraceIdRatioBased(telemetry.sample_ratio))
     )
     provider.add_span_processor(_RedactQuery())
-    provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
+    provider.add_span_processor(BatchSpanProcessor(_exporter(telemetry)))
     _state["provider"] = provider
     logger.info(
         "tracing on",
@@ -212,11 +216,20 @@ def set_attributes(target: Span, **attributes: Any) -> None:
 
 @contextmanager
 def _recording_span(
-    provider: TracerProvider, name: str, kind: SpanKind, attributes: Mapping[str, Any]
+    provider: TracerProvider,
+    name: str,
+    kind: SpanKind,
+    attributes: Mapping[str, Any],
+    *,
+    new_trace: bool = False,
 ) -> Iterator[Span]:
     tracer = provider.get_tracer(TRACER_NAME)
+    parent = trace.get_current_span().get_span_context()
     with tracer.start_as_current_span(
         name,
+        # A new trace starts from an empty context and links back to where it began.
+        context=Context() if new_trace else None,
+        links=[trace.Link(parent)] if new_trace and parent.is_valid else None,
         kind=kind,
         attributes=_clean(attributes),
         record_exception=False,
@@ -243,6 +256,19 @@ def span(name: str, /, **attributes: Any) -> AbstractContextManager[Span]:
     if provider is None:
         return _NOOP
     return _recording_span(provider, name, SpanKind.INTERNAL, attributes)
+
+
+def trace_of_its_own(name: str, /, **attributes: Any) -> AbstractContextManager[Span]:
+    """Like :func:`span`, but the block starts a new trace, linked to the current span.
+
+    For work inside a long-lived span: each message on a WebSocket that stays open for an hour is
+    a trace of its own (a readable waterfall, sampled on its own), not one more child of the
+    connection's span; the link still leads from the turn to its connection.
+    """
+    provider = _state["provider"]
+    if provider is None:
+        return _NOOP
+    return _recording_span(provider, name, SpanKind.SERVER, attributes, new_trace=True)
 
 
 def trace_ids() -> tuple[str, str] | None:

@@ -45,6 +45,7 @@ from api.sockets import (
     validation_summary,
 )
 from api.streaming import session_stream, sse_bytes
+from core.telemetry import trace_of_its_own
 from tools.profile.schemas import UserRead
 
 logger = logging.getLogger(__name__)
@@ -270,7 +271,9 @@ class _ChatSocket:
                 if isinstance(frame, _WatchFrame):
                     await self._follow(frame.session_id)
                 else:
-                    await self._run_turn(frame)
+                    # Each message is a trace of its own, linked to the connection's long span.
+                    with trace_of_its_own("WS /api/v1/chat/ws message", **{"ik.frame": "message"}):
+                        await self._run_turn(frame)
             except SessionNotFound:
                 await self._error(SESSION_NOT_FOUND)
             except Exception as exc:

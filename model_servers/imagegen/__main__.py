@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from model_servers.imagegen.app import create_app
 from model_servers.imagegen.pipeline import TextToImage
-from model_servers.serve import add_batching, run, server_parser, warn_random_weights
+from model_servers.serve import add_batching, run, server_parser, trace_server, warn_random_weights
 
 logger = logging.getLogger("model_servers.imagegen")
 
@@ -55,6 +55,7 @@ def build_app(args: argparse.Namespace) -> FastAPI:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    trace_server("innovation-kun-imagegen")
     run(build_app(args), args)
 
 

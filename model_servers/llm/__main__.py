@@ -21,6 +21,7 @@ from core.logging import configure_logging
 from model_servers.llm.app import create_app
 from model_servers.llm.protocol import DEFAULT_MODEL_NAME
 from model_servers.llm.serving import DEFAULT_N_CTX, bundled_model_path
+from model_servers.serve import trace_server
 
 logger = logging.getLogger("model_servers.llm")
 
@@ -75,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"model file not found: {model_path}")
     if args.exit_on_stdin_eof:
         _exit_when_stdin_closes()
+    trace_server("innovation-kun-llm")
     app = create_app(model_path, args.model_name, n_ctx=args.n_ctx, n_threads=args.n_threads)
     logger.info("starting on http://%s:%d/v1", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)

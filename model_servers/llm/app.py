@@ -23,6 +23,7 @@ from model_servers.llm.serving import (
     OpenAIServingChat,
     bundled_model_path,
 )
+from model_servers.serve import app_telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def create_app(
         title="Innovation-kun embedded LLM server",
         summary="An OpenAI-compatible subset (chat completions, models) on llama.cpp",
         lifespan=lifespan,
+        telemetry=app_telemetry(),
     )
     if engine is not None:
         # Set now, not in the lifespan: httpx's ASGITransport does not run lifespans.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from model_servers.serve import positive, run, server_parser
+from model_servers.serve import positive, run, server_parser, trace_server
 from model_servers.speech.app import create_app
 from model_servers.speech.engine import SpeechError
 from model_servers.speech.protocol import DEFAULT_MAX_SECONDS
@@ -70,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         p.error(f"language model not found: {args.lm}")
     if args.whisper is not None and args.lm is not None:
         p.error("--lm is PocketSphinx's; it means nothing with --whisper")
+    trace_server("innovation-kun-speech")
     try:
         app = build_app(args)
     except SpeechError as exc:

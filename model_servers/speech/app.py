@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from model_servers.serve import app_telemetry
 from model_servers.speech.engine import SpeechRecognizer, SpeechSynthesizer
 from model_servers.speech.protocol import DEFAULT_MAX_SECONDS
 from model_servers.speech.router import add_speech_handlers, router
@@ -77,6 +78,7 @@ def create_app(
         summary="OpenAI-compatible transcriptions and speech on the embedded engines",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=app_telemetry(),
     )
     if recognizer is not None and synthesizer is not None:
         # Set now, not in the lifespan: httpx's ASGITransport does not run lifespans.

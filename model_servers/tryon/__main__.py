@@ -21,7 +21,14 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
-from model_servers.serve import add_batching, positive, run, server_parser, warn_random_weights
+from model_servers.serve import (
+    add_batching,
+    positive,
+    run,
+    server_parser,
+    trace_server,
+    warn_random_weights,
+)
 from model_servers.tryon.app import create_app
 from tools.tryon.engine import TryOnEngine
 
@@ -85,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         p.error("--weights and --random-weights exclude each other")
     if args.engine == "geometric" and (args.weights or args.random_weights):
         p.error("--weights and --random-weights are for --engine diffusion")
+    trace_server("innovation-kun-tryon")
     run(build_app(args), args)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from model_servers.errors import add_refusal_handlers
+from model_servers.serve import app_telemetry
 from model_servers.tryon.router import router
 from model_servers.tryon.serving import TryOnServing
 from tools.tryon.engine import TryOnEngine
@@ -22,7 +23,7 @@ def create_app(
         from tools.tryon.geometric import GeometricEngine
 
         engine = GeometricEngine()
-    app = FastAPI(title="Innovation-kun try-on server", version="0.1.0")
+    app = FastAPI(title="Innovation-kun try-on server", version="0.1.0", telemetry=app_telemetry())
     app.state.serving = TryOnServing(engine, max_batch=max_batch, max_wait_ms=max_wait_ms)
     app.include_router(router)
     add_refusal_handlers(app)

@@ -15,7 +15,14 @@ from model_servers.vision.app import create_app
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    serve("python -m model_servers.vision", __doc__, create_app, 8091, argv)
+    serve(
+        "python -m model_servers.vision",
+        __doc__,
+        create_app,
+        8091,
+        argv,
+        service_name="innovation-kun-vision",
+    )
 
 
 if __name__ == "__main__":

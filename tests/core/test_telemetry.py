@@ -29,7 +29,7 @@ from core.config import REPO_ROOT, TelemetrySettings
 from core.logging import JsonFormatter
 from model_servers.llm.client import LLMClient
 from model_servers.speech.client import HttpSynthesizer
-from tests.api.conftest import API, Session, sign_in
+from tests.api.conftest import API, Session, receive_until, sign_in
 from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, make_settings
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(180)]
@@ -117,6 +117,36 @@ def test_a_chat_turn_is_one_trace_from_request_to_tools(
             assert "171.5" not in value, (span.name, value)
             assert "waist" not in value.lower(), (span.name, value)
             assert "traced@example.com" not in value, (span.name, value)
+
+
+def test_each_websocket_message_is_a_trace_of_its_own(
+    traced: tuple[TestClient, InMemorySpanExporter],
+) -> None:
+    """A chat socket stays open for hours: its turns are separate traces, each linked back to the
+    connection's span, not children piling up under it."""
+    client, memory = traced
+    me = _user(client)
+    with client.websocket_connect(f"{API}/chat/ws?token={me.access_token}") as ws:
+        assert ws.receive_json()["event"] == "ready"
+        for text in ("hello", "what should I wear to work?"):
+            ws.send_json({"type": "message", "text": text})
+            receive_until(ws, "done")
+    spans = memory.get_finished_spans()
+    messages = [s for s in spans if s.name == "WS /api/v1/chat/ws message"]
+    assert len(messages) == 2
+    assert messages[0].context.trace_id != messages[1].context.trace_id
+    [connection] = [
+        s for s in spans if s.kind is SpanKind.SERVER and s.name.startswith("WS") and s not in messages
+    ]
+    for message in messages:
+        assert message.parent is None
+        # linked to the connection's trace (its endpoint span, where the turn began)
+        assert [link.context.trace_id for link in message.links] == [connection.context.trace_id]
+        [turn] = [
+            s for s in spans if s.name == "agent.turn" and s.context.trace_id == message.context.trace_id
+        ]
+        assert turn.parent is not None
+        assert turn.parent.span_id == message.context.span_id
 
 
 def test_span_names_are_route_templates_not_paths(traced: tuple[TestClient, InMemorySpanExporter]) -> None:

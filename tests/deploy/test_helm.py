@@ -432,3 +432,21 @@ def test_ingress_routes_to_the_api_service(helm: str) -> None:
             assert backend["name"] in services
             assert _component(services[backend["name"]]) == "api"
     assert not _of_kind(_render(helm), "Ingress"), "the Ingress is off unless asked for"
+
+
+def test_model_servers_trace_like_the_api(helm: str) -> None:
+    """Model servers read no app settings, but the tracing ones reach them, and only those."""
+    docs = _render(
+        helm,
+        "--set-string", "config.IK_TELEMETRY__TRACES=otlp",
+        "--set-string", "config.IK_TELEMETRY__OTLP_ENDPOINT=http://jaeger:4318/v1/traces",
+    )  # fmt: skip
+    servers = [d for d in _of_kind(docs, "Deployment").values() if _component(d) in {"tryon", "vision"}]
+    assert servers
+    for server in servers:
+        (container,) = list(_containers(server))
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["IK_TELEMETRY__TRACES"] == "otlp"
+        assert env["IK_TELEMETRY__OTLP_ENDPOINT"] == "http://jaeger:4318/v1/traces"
+        others = {n for n in env if n.startswith("IK_") and not n.startswith("IK_TELEMETRY__")}
+        assert others <= {"IK_ENVIRONMENT"}, others
