@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,35 +20,12 @@ from fastapi.testclient import TestClient
 from graphs.schema import NodeLabel, RelType
 from tests.api.conftest import API, Session, build_client, sign_in
 from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
+from tests.faults.bounds import bounded, wait_for
 from tests.faults.servers import PrivateServer, private_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
-#: The longest any request may take while Neo4j is down: a bounded wait, never a hang.
-DOWN_LIMIT_S = 10.0
-RECOVER_LIMIT_S = 90.0
-
-T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-
-def bounded(call: Callable[[], T], limit_s: float = DOWN_LIMIT_S) -> tuple[T, float]:
-    """Run ``call`` with a deadline; returns its result and how long it took."""
-    with ThreadPoolExecutor(1) as pool:
-        started = time.monotonic()
-        result = pool.submit(call).result(timeout=limit_s + 5)
-        took = time.monotonic() - started
-    assert took < limit_s, f"took {took:.1f}s (limit {limit_s}s)"
-    return result, took
-
-
-def wait_for(what: str, check: Callable[[], bool], limit_s: float = RECOVER_LIMIT_S) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > limit_s:
-            raise AssertionError(f"{what}: not within {limit_s}s")
-        time.sleep(0.5)
-    return time.monotonic() - started
 
 
 @pytest.fixture(scope="module")
