@@ -19,8 +19,14 @@ rewordings rather than on one lucky sentence. Reported as in tau-bench (Yao et a
 pass^1, the mean success of single runs, and pass^k, the chance that all ``k`` i.i.d. runs of
 a task succeed, estimated per task as C(c, k) / C(n, k) and averaged over tasks.
 
-The LLM responder is off (template replies): the figure is the agent's own logic. An LLM user
-simulator is future work.
+Besides the person's words, a task's steps may carry photos (uploaded through the chat's own
+upload path, then sent with the message), change the world between turns (a price drop through
+the signed inventory webhook, which fires price alerts) or have support answer after a handoff
+(through the chat service the support console calls). Try-on jobs the conversation queued are
+run through the embedded engine before the end state is taken, as the worker would run them.
+
+The LLM responder is off (template replies): the figure is the agent's own logic. With
+``--user llm`` an LLM plays the person from the task's ``goal``.
 """
 
 from __future__ import annotations
@@ -50,11 +56,14 @@ from evals.settings import embedded_settings
 if TYPE_CHECKING:
     from agent.deps import LanguageModel
     from agent.router import IntentClassifier
+    from agent.service import ChatService
     from core.config import Settings
     from storage.sql import Database
+    from storage.stores import Stores
     from tools.catalog.store import CatalogStore
     from tools.registry import ToolServices
     from tools.sizing.model import FitModel
+    from tools.tryon.engine import TryOnEngine
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "scenarios"
 #: Products loaded for the suite: enough for every scenario's search, fast to load.
@@ -63,13 +72,8 @@ TARGET_PASS_1 = 0.90
 TARGET_PASS_K = 0.80
 #: Capabilities the agent has no tool for yet, so no scenario covers them.
 NOT_COVERED = (
-    "wardrobe photos (the wardrobe suite measures tagging; tasks add items by description)",
-    "virtual try-on with a photo (tasks send no photos; `evals tryon` measures the engine and "
-    "tests/agent/test_media_chat.py the chat flow)",
     "generated images (no text-to-image weights here; outfit boards are covered)",
     "voice",
-    "human support replying after a handoff",
-    "price alerts firing on a later price drop",
 )
 #: The second account's data: it must never appear in the first person's replies.
 OTHER_EMAIL = "bob.other@example.com"
@@ -100,6 +104,7 @@ _EXPECT_KEYS = {
     "checks",
     "cards_price_max",
     "wardrobe",
+    "session",
 }
 _TASK_KEYS = {
     "id", "lang", "category", "profile", "product", "wardrobe", "goal",
@@ -151,7 +156,44 @@ class ScriptedTurn:
         return self.default
 
 
-Turn = str | ScriptedTurn
+@dataclass(frozen=True)
+class PhotoTurn:
+    """A message sent with photos, as the chat sends one: each photo is uploaded first through the
+    chat's own upload path, and the text goes with the ids of those it accepted. ``photos`` are
+    refs (``PHOTO_SOURCES``); a photo the upload refuses is told to the person as the chat tells
+    it, and the text still goes, without it."""
+
+    text: str
+    photos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorldEvent:
+    """Something that happens between turns, outside the conversation, through the same path it
+    takes in production: ``price_drop`` is a signed inventory webhook delivery setting the price of
+    ``product`` (every size, or ``size``) to ``price``."""
+
+    kind: Literal["price_drop"]
+    product: str
+    price: float
+    size: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"product": self.product, "price": self.price}
+        if self.size is not None:
+            body["size"] = self.size
+        return {"event": {self.kind: body}}
+
+
+@dataclass(frozen=True)
+class SupportReply:
+    """A support person answering in the conversation after the agent handed it off, through the
+    chat service the support console calls."""
+
+    text: str
+
+
+Turn = str | ScriptedTurn | PhotoTurn | WorldEvent | SupportReply
 
 
 @dataclass(frozen=True)
@@ -181,18 +223,30 @@ class Scenario:
     goal: str | None = None
     source: str = ""
     #: The tool calls that do the task right; None: the end state is judged by ``expect`` alone.
-    gold_actions: tuple[GoldAction, ...] | None = None
+    #: Gold events (``WorldEvent``) stand where they happen among the calls.
+    gold_actions: tuple[GoldAction | WorldEvent, ...] | None = None
 
     def wording(self, run: int) -> list[Turn]:
-        """The turns of run ``run`` (0-based): as written first, then paraphrased."""
+        """The turns of run ``run`` (0-based): as written first, then paraphrased; a message with
+        photos keeps its photos under another wording."""
         out: list[Turn] = []
         for index, turn in enumerate(self.turns):
             alternatives = self.paraphrases[index] if index < len(self.paraphrases) else ()
-            if run > 0 and isinstance(turn, str) and alternatives:
-                out.append(alternatives[(run - 1) % len(alternatives)])
+            if run > 0 and isinstance(turn, str | PhotoTurn) and alternatives:
+                text = alternatives[(run - 1) % len(alternatives)]
+                out.append(PhotoTurn(text, turn.photos) if isinstance(turn, PhotoTurn) else text)
             else:
                 out.append(turn)
         return out
+
+    @property
+    def photos(self) -> list[str]:
+        """Every photo ref of the task in the order sent; ``{photo_N}`` is the upload of the N-th."""
+        return [ref for turn in self.turns if isinstance(turn, PhotoTurn) for ref in turn.photos]
+
+    @property
+    def events(self) -> list[WorldEvent]:
+        return [turn for turn in self.turns if isinstance(turn, WorldEvent)]
 
 
 @dataclass(frozen=True)
@@ -220,7 +274,95 @@ def _scripted(data: dict[str, Any]) -> ScriptedTurn:
     return ScriptedTurn(tuple(rules), default)
 
 
-def _gold_actions(raw: Any) -> tuple[GoldAction, ...] | None:
+#: Where a photo ref points: ``catalog:`` the catalogue photos shipped in the repo,
+#: ``viton:`` the VITON-HD sample (research-only: read from the research data folder, never copied
+#: into the repo), ``file:`` files kept with the tasks (photos the upload must refuse).
+PHOTO_SOURCES = ("catalog", "viton", "file")
+_PHOTO_TEXT = "{photo_"
+_DUMMY_UPLOAD = "0" * 32
+
+
+def _photo_root(source: str) -> Path:
+    from core.config import Settings
+
+    if source == "catalog":
+        return Path(Settings.model_fields["catalog_dir"].default)
+    if source == "viton":
+        from core.training import TrainingPaths
+        from evals.tryon import sample_dir
+
+        return sample_dir(TrainingPaths().research_data_dir)
+    return DATA_DIR
+
+
+def photo_path(ref: str) -> Path:
+    """The file a photo ref names; ``ValueError`` for a ref that is malformed, leaves its folder,
+    or names no file (the task is then broken, and reported with its file:line)."""
+    source, _, relative = ref.partition(":")
+    if source not in PHOTO_SOURCES or not relative:
+        raise ValueError(f"photo {ref!r}: a ref is one of {', '.join(s + ':<path>' for s in PHOTO_SOURCES)}")
+    root = _photo_root(source).resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"photo {ref!r} leaves its folder")
+    if not path.is_file():
+        raise ValueError(f"photo {ref!r} not found: no file {path}")
+    return path
+
+
+def _photo_turn(data: dict[str, Any]) -> PhotoTurn:
+    unknown = set(data) - {"text", "photos"}
+    if unknown:
+        raise ValueError(f"a turn with photos has 'text' and 'photos' only, not {sorted(unknown)}")
+    text = data.get("text", "")
+    photos = data.get("photos")
+    if not isinstance(text, str):
+        raise ValueError("a turn's 'text' is a text")
+    if not isinstance(photos, list) or not photos or not all(isinstance(p, str) for p in photos):
+        raise ValueError("a turn's 'photos' is a non-empty list of photo refs")
+    for ref in photos:
+        photo_path(ref)
+    return PhotoTurn(text, tuple(photos))
+
+
+def _world_event(data: Any) -> WorldEvent:
+    if not isinstance(data, dict) or set(data) != {"event"} or not isinstance(data["event"], dict):
+        raise ValueError('an event step is {"event": {"price_drop": {...}}}')
+    kinds = data["event"]
+    if set(kinds) != {"price_drop"} or not isinstance(kinds["price_drop"], dict):
+        raise ValueError("the one event there is: price_drop")
+    body = kinds["price_drop"]
+    extra = set(body) - {"product", "price", "size"}
+    if extra:
+        raise ValueError(f"price_drop takes product, price and size, not {sorted(extra)}")
+    product, price, size = body.get("product"), body.get("price"), body.get("size")
+    if not isinstance(product, str) or not product:
+        raise ValueError("price_drop needs 'product' (an id, or {product_id})")
+    if isinstance(price, bool) or not isinstance(price, int | float) or price <= 0:
+        raise ValueError("price_drop needs 'price' (a positive number)")
+    if size is not None and (not isinstance(size, str) or not size):
+        raise ValueError("price_drop's 'size' is a text")
+    return WorldEvent("price_drop", product, float(price), size)
+
+
+def _turn(raw: Any) -> Turn:
+    if isinstance(raw, str) and raw:
+        return raw
+    if isinstance(raw, dict) and "photos" in raw:
+        return _photo_turn(raw)
+    if isinstance(raw, dict) and "event" in raw:
+        return _world_event(raw)
+    if isinstance(raw, dict) and "support_reply" in raw:
+        text = raw["support_reply"]
+        if set(raw) != {"support_reply"} or not isinstance(text, str) or not text.strip():
+            raise ValueError('a support step is {"support_reply": "<text>"}')
+        return SupportReply(text)
+    if isinstance(raw, dict):
+        return _scripted(raw)
+    raise ValueError("a turn is a text, a scripted rule object, {text, photos}, {event} or {support_reply}")
+
+
+def _gold_actions(raw: Any) -> tuple[GoldAction | WorldEvent, ...] | None:
     """Checked at load, so a misspelt tool or argument is a broken task (file:line), not a
     failed run blamed on the agent; placeholders like ``{product_id}`` are texts and pass."""
     if raw is None:
@@ -230,8 +372,14 @@ def _gold_actions(raw: Any) -> tuple[GoldAction, ...] | None:
     from tools.registry import default_registry
 
     registry = default_registry()
-    actions: list[GoldAction] = []
+    actions: list[GoldAction | WorldEvent] = []
     for number, entry in enumerate(raw, start=1):
+        if isinstance(entry, dict) and "event" in entry:
+            try:
+                actions.append(_world_event(entry))
+            except ValueError as exc:
+                raise ValueError(f"gold action {number}: {exc}") from None
+            continue
         if (
             not isinstance(entry, dict)
             or set(entry) - {"tool", "args"}
@@ -244,7 +392,10 @@ def _gold_actions(raw: Any) -> tuple[GoldAction, ...] | None:
         if entry["tool"] not in registry.names:
             raise ValueError(f"gold action {number}: unknown tool {entry['tool']!r}")
         try:
-            registry.get(entry["tool"]).args.model_validate(args)
+            # an upload id is made when the run sends the photo; any well-formed id stands in here
+            registry.get(entry["tool"]).args.model_validate(
+                _substitute(args, {f"photo_{n}": _DUMMY_UPLOAD for n in range(1, 10)})
+            )
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()[:3]
@@ -270,21 +421,23 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
     if not isinstance(raw_turns, list) or not raw_turns:
         raise ValueError("'turns' is a non-empty list")
     turns: list[Turn] = []
-    for raw in raw_turns:
-        if isinstance(raw, str) and raw:
-            turns.append(raw)
-        elif isinstance(raw, dict):
-            turns.append(_scripted(raw))
-        else:
-            raise ValueError("a turn is a text or a scripted rule object")
+    for number, raw in enumerate(raw_turns, start=1):
+        try:
+            turns.append(_turn(raw))
+        except ValueError as exc:
+            raise ValueError(f"turn {number}: {exc}") from None
+    if not any(isinstance(t, str | ScriptedTurn | PhotoTurn) for t in turns):
+        raise ValueError("'turns' needs at least one message from the person")
     raw_para = data.get("paraphrases") or []
     if not isinstance(raw_para, list) or len(raw_para) > len(turns):
         raise ValueError("'paraphrases' is a list with at most one entry per turn")
     paraphrases: list[tuple[str, ...]] = []
-    for entry in raw_para:
+    for index, entry in enumerate(raw_para):
         if entry is None:
             paraphrases.append(())
         elif isinstance(entry, list) and all(isinstance(p, str) and p for p in entry):
+            if entry and isinstance(turns[index], WorldEvent | SupportReply | ScriptedTurn):
+                raise ValueError(f"turn {index + 1} is not the person's own words: its paraphrases are null")
             paraphrases.append(tuple(entry))
         else:
             raise ValueError("each paraphrase entry is null or a list of texts")
@@ -299,6 +452,14 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
             raise ValueError(f"unknown check {name!r}; known: {', '.join(_NAMED_CHECKS)}")
     for pattern in expect.get("reply_matches", []):
         re.compile(pattern)
+    session = expect.get("session")
+    if session is not None and (
+        not isinstance(session, dict)
+        or set(session) - {"handoff", "roles"}
+        or not isinstance(session.get("handoff", False), bool)
+        or not all(r in ("user", "assistant", "support") for r in session.get("roles", []))
+    ):
+        raise ValueError("expect.session is {handoff: true/false, roles: [user|assistant|support, ...]}")
     product = data.get("product")
     if product is not None and not (isinstance(product, dict) and product):
         raise ValueError("'product' is an object of catalogue attributes")
@@ -310,6 +471,10 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
     goal = data.get("goal")
     if goal is not None and (not isinstance(goal, str) or not goal.strip()):
         raise ValueError("'goal' is a text")
+    if goal is not None and any(isinstance(t, WorldEvent | SupportReply) for t in turns):
+        raise ValueError(
+            "an LLM-played user keeps only the first step: a task with events or support has no goal"
+        )
     wardrobe = data.get("wardrobe") or []
     if not isinstance(wardrobe, list):
         raise ValueError("'wardrobe' is a list of items to seed")
@@ -317,8 +482,12 @@ def parse_scenario(data: Any, source: str = "") -> Scenario:
         from tools.wardrobe.schemas import ItemCreate
 
         ItemCreate.model_validate({k: v for k, v in item.items() if k != "worn_days_ago"})
+    gold = _gold_actions(data.get("gold_actions"))
+    events = [t for t in turns if isinstance(t, WorldEvent)]
+    if gold is not None and [a for a in gold if isinstance(a, WorldEvent)] != events:
+        raise ValueError("gold_actions must hold the turns' events, the same and in the same order")
     return Scenario(
-        gold_actions=_gold_actions(data.get("gold_actions")),
+        gold_actions=gold,
         id=data["id"],
         lang=data["lang"],
         category=data["category"],
@@ -409,10 +578,16 @@ class Transcript:
     #: Stored SKU prices and sizes of every product shown or named in the run.
     prices: dict[str, list[float]] = field(default_factory=dict)
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Prices products had before an event changed them: a reply quoting one then was right.
+    earlier_prices: list[float] = field(default_factory=list)
     #: Every image card shown, with whether its picture is in the object store afterwards.
     images: list[dict[str, Any]] = field(default_factory=list)
     #: The end state as ``snapshot`` takes it, compared with the gold replay's.
     state: dict[str, Any] = field(default_factory=dict)
+    #: The person's chat session afterwards: handed off or not, and the role of each message.
+    session: dict[str, Any] = field(default_factory=dict)
+    #: Steps the runner could not play as written (support could not reply): each fails the run.
+    step_failures: list[str] = field(default_factory=list)
 
     @property
     def all_replies(self) -> list[str]:
@@ -493,6 +668,11 @@ def check(expect: dict[str, Any], t: Transcript) -> list[str]:
         over = [c["id"] for c in t.cards if float(c.get("data", {}).get("price", 0)) > float(ceiling)]
         if over:
             failures.append(f"cards over the budget {ceiling}: {over}")
+    session = expect.get("session")
+    if session is not None:
+        for key, want in session.items():
+            if t.session.get(key) != want:
+                failures.append(f"session.{key} is {t.session.get(key)!r}, expected {want!r}")
     for name in expect.get("checks", []):
         failures += _NAMED[name](t)
     return failures
@@ -558,7 +738,7 @@ def outfit_totals(cards: Sequence[dict[str, Any]], prices: dict[str, list[float]
 
 
 def _no_invented_prices(t: Transcript) -> list[str]:
-    allowed = [p for prices in t.prices.values() for p in prices]
+    allowed = [p for prices in t.prices.values() for p in prices] + t.earlier_prices
     allowed += outfit_totals(t.cards, t.prices)
     for said in t.said:  # a threshold or budget the person named may be repeated back
         allowed += [float(n) for n in _NUMBER.findall(said)]
@@ -684,6 +864,15 @@ class Bench:
     products: dict[str, str]
     #: Gold end states by task id, replayed once per task (they do not depend on the run).
     gold: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The embedded try-on engine, built on the first try-on (its pose models take a while).
+    tryon_engine: TryOnEngine | None = None
+
+    def engine(self) -> TryOnEngine:
+        if self.tryon_engine is None:
+            from tools.tryon.geometric import GeometricEngine
+
+            self.tryon_engine = GeometricEngine()
+        return self.tryon_engine
 
     def settings(self, folder: Path) -> Settings:
         settings = embedded_settings(folder, load_catalog=False)
@@ -767,6 +956,9 @@ class Stack:
     names: dict[str, str]
     settings: Settings
     database: Database
+    stores: Stores
+    #: A support account, for the replies support sends after a handoff.
+    staff_id: str = ""
 
 
 def _names(bench: Bench, scenario: Scenario) -> dict[str, str]:
@@ -789,7 +981,7 @@ def open_stack(bench: Bench, scenario: Scenario, folder: Path, names: dict[str, 
     from storage.stores import build_stores
     from tools.catalog.runtime import open_catalog
     from tools.imagegen.runtime import open_imagegen
-    from tools.profile.schemas import ProfileUpdate
+    from tools.profile.schemas import ProfileUpdate, Role
     from tools.profile.service import AccountService, ProfileService
     from tools.recommend.runtime import open_recommender
     from tools.registry import ToolServices
@@ -809,6 +1001,9 @@ def open_stack(bench: Bench, scenario: Scenario, folder: Path, names: dict[str, 
         password = secrets.token_urlsafe(16)
         user = accounts.create_user(email="eval@example.com", password=password)
         other = accounts.create_user(email=OTHER_EMAIL, password=password, full_name="Bob")
+        staff = accounts.create_user(
+            email="support@example.com", password=password, full_name="Sam", role=Role.support
+        )
         profiles.update(
             other.id,
             ProfileUpdate.model_validate({"measurements": OTHER_MEASUREMENTS}),
@@ -836,7 +1031,7 @@ def open_stack(bench: Bench, scenario: Scenario, folder: Path, names: dict[str, 
             tryon=open_tryon(settings, stores, catalog.catalog, wardrobe),
             imagegen=open_imagegen(settings, stores, catalog.catalog, wardrobe),
         )
-        yield Stack(services, user.id, dict(names), settings, stores.db)
+        yield Stack(services, user.id, dict(names), settings, stores.db, stores, staff.id)
     finally:
         stack.close()
         stores.close()
@@ -869,8 +1064,14 @@ def _canonical(value: Any) -> Any:
 
 
 def snapshot(stack: Stack) -> dict[str, Any]:
-    """The end state the checker compares: profile, price alerts, fit feedback and the wardrobe
-    (each item with how many days it was logged as worn), the same function for agent and gold."""
+    """The end state the checker compares, the same function for agent and gold: profile, price
+    alerts (fired or not) and the notifications they left (told yet or not), fit feedback, the
+    wardrobe (each item with how many days it was logged as worn) and try-on jobs (how they
+    ended, on which product, whether the picture is stored)."""
+    from sqlalchemy import select
+
+    from storage.sql.models import AlertNotification
+
     services = stack.services
     user_id = stack.user_id
     wardrobe = services.wardrobe
@@ -879,9 +1080,19 @@ def snapshot(stack: Stack) -> dict[str, Any]:
     assert wardrobe is not None
     profile = services.profiles.get(user_id).model_dump(mode="json")
     alerts = [
-        {**a.model_dump(mode="json"), "on_search": bool(a.query)}
+        {**a.model_dump(mode="json"), "on_search": bool(a.query), "triggered": a.triggered_at is not None}
         for a in services.catalog.catalog.list_alerts(user_id)
     ]
+    with stack.database.session() as session:
+        notifications = [
+            {
+                "product_id": n.product_id,
+                "size": n.size,
+                "price": float(n.price),
+                "delivered": n.delivered_at is not None,
+            }
+            for n in session.scalars(select(AlertNotification).where(AlertNotification.user_id == user_id))
+        ]
     feedback = [dict(r) for r in services.sizing.list_feedback(user_id)]
     items = [i.model_dump(mode="json") for i in wardrobe.items(user_id)]
     worn: dict[str, int] = defaultdict(int)
@@ -891,12 +1102,100 @@ def snapshot(stack: Stack) -> dict[str, Any]:
                 worn[item_id] += 1
     for item in items:
         item["worn_days"] = worn.get(item["id"], 0)
+        if item.get("source") == "photo":
+            item.pop("name", None)  # a photo's item is named from the person's words with it
     return {
         "profile": _canonical(profile),
         "alerts": _canonical(alerts),
+        "alert_notifications": _canonical(notifications),
         "fit_feedback": _canonical(feedback),
         "wardrobe": _canonical(items),
+        "tryon_jobs": _canonical(_tryon_jobs(stack)),
     }
+
+
+def _tryon_jobs(stack: Stack) -> list[dict[str, Any]]:
+    from tools.jobs import JobError
+
+    tryon = stack.services.tryon
+    if tryon is None:
+        return []
+    jobs: list[dict[str, Any]] = []
+    for job in tryon.list(stack.user_id, limit=50):
+        try:
+            stored = bool(tryon.result(stack.user_id, job.id)) if job.status == "succeeded" else False
+        except JobError:
+            stored = False
+        jobs.append(
+            {
+                "status": job.status,
+                "product_id": job.garment.get("product_id"),
+                "wardrobe_item": "wardrobe_item_id" in job.garment,
+                "kind": job.kind,
+                "error_code": job.error_code,
+                "picture_stored": stored,
+            }
+        )
+    return jobs
+
+
+def finish_tryons(bench: Bench, stack: Stack) -> None:
+    """Run the person's queued try-on jobs through the embedded engine, as the worker would, so
+    the end state holds how they ended. An engine crash leaves its job as it was (the state then
+    differs from the gold one and says so); the worker's own retry is not waited for."""
+    from storage.events.base import Event
+    from tools.tryon.worker import TryOnWorker
+
+    tryon = stack.services.tryon
+    if tryon is None:
+        return
+    queued = [job for job in tryon.list(stack.user_id, limit=50) if job.status == "queued"]
+    if not queued:
+        return
+    worker = TryOnWorker(tryon, bench.engine(), stack.stores.events, stack.stores.cache)
+    for job in queued:
+        event = Event(type=tryon.jobs.event_type, key=stack.user_id, payload={"job_id": job.id})
+        with contextlib.suppress(Exception):
+            worker.handle(event)
+
+
+def upload_photo(stack: Stack, ref: str) -> tuple[str | None, str | None]:
+    """Send one photo through the chat's upload path: ``(upload id, None)``, or ``(None, what
+    the chat tells the person)`` when the upload refuses the file."""
+    from tools.wardrobe.images import ImageRejected
+
+    uploads = stack.services.uploads
+    assert uploads is not None
+    try:
+        upload_id, _ = uploads.save_image(stack.user_id, photo_path(ref).read_bytes())
+    except ImageRejected as exc:
+        return None, exc.message
+    return upload_id, None
+
+
+def _prices_now(stack: Stack, product_ids: Iterable[str]) -> list[float]:
+    catalog = stack.services.catalog
+    assert catalog is not None
+    found = (catalog.product(product_id) for product_id in product_ids)
+    return [float(sku.price) for detail in found if detail is not None for sku in detail.skus]
+
+
+def apply_event(stack: Stack, event: WorldEvent) -> None:
+    """Apply ``event`` as production receives it: a signed inventory webhook delivery handled by
+    the webhook's own processor (which fires the price alerts in the same transaction), then the
+    search indexes and caches refreshed as the API does after one."""
+    from tools.catalog.webhook import WebhookProcessor, signed_headers
+
+    catalog = stack.services.catalog
+    assert catalog is not None
+    update: dict[str, Any] = {"product_id": _substitute(event.product, stack.names), "price": event.price}
+    if event.size is not None:
+        update["size"] = event.size
+    body = json.dumps({"updates": [update]}).encode()
+    secret = stack.settings.catalog.webhook_secret.get_secret_value()
+    processor = WebhookProcessor(catalog.catalog, secret, stack.settings.catalog.webhook_tolerance_s)
+    result = processor.handle(signed_headers(secret, body, delivery=secrets.token_hex(8)), body)
+    catalog.refresh(result.result.product_ids)
 
 
 def compare_state(gold: dict[str, Any], agent: dict[str, Any]) -> list[str]:
@@ -931,7 +1230,14 @@ def replay_gold(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, An
     names = _names(bench, scenario)
     with open_stack(bench, scenario, scratch / f"{scenario.id}-gold", names) as stack:
         context = ToolContext(user_id=stack.user_id, locale=Locale(scenario.lang), services=stack.services)
+        for number, ref in enumerate(scenario.photos, start=1):
+            upload_id, _ = upload_photo(stack, ref)
+            if upload_id is not None:
+                stack.names[f"photo_{number}"] = upload_id
         for number, action in enumerate(scenario.gold_actions, start=1):
+            if isinstance(action, WorldEvent):
+                apply_event(stack, action)
+                continue
             if action.tool not in registry.names:
                 raise GoldActionError(f"gold action {number}: unknown tool {action.tool!r}")
             result = registry.invoke(action.tool, context, _substitute(action.args, stack.names))
@@ -940,6 +1246,7 @@ def replay_gold(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, An
             products = [c.id for c in result.cards if c.kind == "product"]
             if products and "first_shown" not in stack.names:
                 stack.names["first_shown"] = products[0]
+        finish_tryons(bench, stack)
         return snapshot(stack)
 
 
@@ -950,6 +1257,29 @@ def gold_state(bench: Bench, scenario: Scenario, scratch: Path) -> dict[str, Any
     if scenario.id not in bench.gold:
         bench.gold[scenario.id] = replay_gold(bench, scenario, scratch)
     return bench.gold[scenario.id]
+
+
+async def _support_reply(
+    service: ChatService, stack: Stack, session: str | None, text: str, t: Transcript
+) -> list[str]:
+    """Support answers in the person's session, as the console sends it; what the person then
+    sees (support's words, and anything the assistant adds) is the step's reply. A reply support
+    cannot send (no session yet, or not handed off) fails the run, saying why."""
+    from agent.service import HandoffConflict
+
+    if session is None:
+        t.step_failures.append("support replied before the person said anything")
+        return []
+    try:
+        events = await service.support_reply(session, stack.staff_id, text)
+    except HandoffConflict as exc:
+        t.step_failures.append(f"support could not reply: {exc}")
+        return []
+    return [
+        str(e.data["text"])
+        for e in events
+        if e.event == "message" and e.data.get("role") in ("support", "assistant")
+    ]
 
 
 async def run_once(
@@ -987,39 +1317,80 @@ async def run_once(
             wording: list[Turn] = scenario.wording(run)
             if simulated is not None:
                 wording = wording[:1] + [_ASK_LLM] * LLM_USER_EXTRA_TURNS
+            photos_sent = 0
             for turn in wording:
+                if isinstance(turn, WorldEvent):
+                    shown = {str(c["id"]) for c in t.cards if c.get("kind") == "product"}
+                    t.earlier_prices += await asyncio.to_thread(_prices_now, stack, shown)
+                    await asyncio.to_thread(apply_event, stack, turn)
+                    happened = json.dumps(_substitute(turn.as_json(), stack.names))
+                    transcript.append({"user": f"(event) {happened}", "replies": [], "tools": []})
+                    continue
+                if isinstance(turn, SupportReply):
+                    answered = await _support_reply(service, stack, session, turn.text, t)
+                    t.said.append("")
+                    t.replies.append(answered)
+                    transcript.append({"user": f"(support) {turn.text}", "replies": answered, "tools": []})
+                    last = "\n".join(answered)
+                    continue
+                photos: tuple[str, ...] = ()
                 if turn is _ASK_LLM:
                     assert simulated is not None
                     text = await simulated.reply(
                         list(zip(t.said, ["\n".join(r) for r in t.replies], strict=True))
                     )
+                elif isinstance(turn, PhotoTurn):
+                    text, photos = turn.text, turn.photos
                 else:
                     text = turn if isinstance(turn, str) else turn.answer(last)
                 if text is None:
                     if turn is _ASK_LLM:
                         break
                     continue
-                text = _substitute(text, names)
-                started = time.perf_counter()
+                text = _substitute(text, stack.names)
                 said: list[str] = []
+                attachments: list[str] = []
+                for ref in photos:
+                    photos_sent += 1
+                    upload_id, refusal = await asyncio.to_thread(upload_photo, stack, ref)
+                    if upload_id is not None:
+                        stack.names[f"photo_{photos_sent}"] = upload_id
+                        attachments.append(upload_id)
+                    else:
+                        said.append(str(refusal))  # the chat shows the upload's refusal
                 tools: list[str] = []
-                async for event in service.turn(user_id, text, session_id=session):
-                    if event.event == "session":
-                        session = str(event.data["session_id"])
-                    elif event.event == "tool_started":
-                        tools.append(str(event.data["tool"]))
-                    elif event.event == "card":
-                        t.cards.append(event.data["card"])
-                    elif event.event == "message" and event.data.get("role") == "assistant":
-                        said.append(str(event.data["text"]))
-                    elif event.event == "handoff" and event.data.get("active"):
-                        t.handoff = True
-                t.latencies_ms.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                if text.strip() or attachments:
+                    async for event in service.turn(
+                        user_id, text, session_id=session, attachments=attachments
+                    ):
+                        if event.event == "session":
+                            session = str(event.data["session_id"])
+                        elif event.event == "tool_started":
+                            tools.append(str(event.data["tool"]))
+                        elif event.event == "card":
+                            t.cards.append(event.data["card"])
+                            if event.data["card"].get("kind") == "product":
+                                # what "the first one" is in this run, for a later event on it
+                                stack.names.setdefault("first_shown", str(event.data["card"]["id"]))
+                        elif event.event == "message" and event.data.get("role") == "assistant":
+                            said.append(str(event.data["text"]))
+                        elif event.event == "handoff" and event.data.get("active"):
+                            t.handoff = True
+                    t.latencies_ms.append((time.perf_counter() - started) * 1000)
                 t.said.append(text)
                 t.replies.append(said)
                 t.tools += tools
-                transcript.append({"user": text, "replies": said, "tools": tools})
+                step: dict[str, Any] = {"user": text, "replies": said, "tools": tools}
+                if photos:
+                    step["photos"] = list(photos)
+                transcript.append(step)
                 last = "\n".join(said)
+            if session is not None:
+                info = await service.session(session)
+                roles = [str(e.data.get("role")) for e in await service.history(session)]
+                t.session = {"handoff": info.handoff, "roles": roles}
+        await asyncio.to_thread(finish_tryons, bench, stack)
         assert services.catalog is not None
         _read_state(t, user_id, services.profiles, services.catalog, services.sizing, names)
         t.state = snapshot(stack)
@@ -1041,7 +1412,7 @@ async def run_once(
             for outfit in day.outfits:
                 for item_id in outfit:
                     t.worn[by_id[item_id]] = t.worn.get(by_id[item_id], 0) + 1
-    failures = check(_substitute(scenario.expect, names), t)
+    failures = t.step_failures + check(_substitute(scenario.expect, names), t)
     if gold is not None:
         failures += compare_state(gold, t.state)
     return RunResult(
