@@ -50,12 +50,31 @@ _ADD_WORDS = re.compile(
 _ARTICLE = re.compile(r"^(?:a|an|the|some|one)\s+", re.IGNORECASE)
 
 
-def described_item(text: str) -> str:
-    """The item in "add my navy blazer to my wardrobe" / "把白色运动鞋加到衣橱": its name when stored."""
+def _without_add_words(text: str) -> str:
     name = re.sub(r"\s+", " ", _ADD_WORDS.sub(" ", text)).strip(" ,，。.!！")
     # "a navy blazer" is stored as "navy blazer", as "my navy blazer" is.
-    name = _ARTICLE.sub("", name)
-    return name or text.strip()
+    return _ARTICLE.sub("", name)
+
+
+def described_item(text: str) -> str:
+    """The item in "add my navy blazer to my wardrobe" / "把白色运动鞋加到衣橱": its name when stored."""
+    return _without_add_words(text) or text.strip()
+
+
+#: What is left of "add this to my wardrobe" / "把这件加到衣橱": pointing at the photo, naming nothing.
+_DEICTIC = re.compile(
+    r"^(?:(?:this|these|that|those|it|them)(?:\s+(?:one|ones|item|items|piece|pieces|photo|picture))?"
+    r"|这(?:个|件|条|双|顶|些|张)?|那(?:个|件|条|双|些)?|它|它们)$",
+    re.IGNORECASE,
+)
+
+
+def photo_caption(text: str) -> str | None:
+    """The person's words about a photo worth keeping as its caption (and so its name): ``None``
+    when they only point at it ("add this to my wardrobe"), so the item is named from its tags
+    ("Red T-shirt") instead of "this"."""
+    name = _without_add_words(text)
+    return None if not name or _DEICTIC.match(name) else name
 
 
 def is_wear_statement(text: str) -> bool:

@@ -96,3 +96,28 @@ async def test_a_stock_question_about_a_kind_of_item_searches_that_size(open_sho
         assert "in stock in size M" in reply
         for card in cards(events):
             assert "M" in card["data"]["sizes_available"]
+
+
+async def test_a_product_named_by_id_gets_its_alert_and_its_stock(open_shop):
+    """ "Product 2288" needs no search first: the id is looked up, in English and in Chinese."""
+    async with open_shop() as shop:
+        product = next(iter(shop.catalog.catalog.docs()))[0]
+        stored = shop.catalog.catalog.get_product(product.id)
+        assert stored is not None
+        events = await shop.say(f"tell me when product {product.id} drops below 50 CNY")
+        assert f"I'll tell you when {stored.product.name} costs 50 CNY or less" in replies(events)[0]
+        alerts = shop.catalog.catalog.list_alerts(shop.user_id)
+        assert [(a.product_id, a.threshold) for a in alerts] == [(product.id, 50)]
+
+        size = stored.skus[0].size
+        stock = replies(await shop.say(f"商品{product.id}有{size}码吗", session_of(events)))[0]
+        quantity = stored.skus[0].stock
+        assert stored.product.name in stock, stock
+        assert (f"{quantity} 件" in stock) if quantity > 0 else ("售罄" in stock), stock
+
+
+async def test_an_unknown_product_id_is_said_to_be_unknown(open_shop):
+    async with open_shop() as shop:
+        events = await shop.say("tell me when product 99999999 drops below 50 CNY")
+        assert "99999999" in replies(events)[0]
+        assert shop.catalog.catalog.list_alerts(shop.user_id) == []

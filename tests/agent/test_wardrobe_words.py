@@ -10,6 +10,7 @@ from agent.wardrobe_words import (
     asks_what_to_wear,
     described_item,
     is_wear_statement,
+    photo_caption,
     worn_pieces,
 )
 
@@ -73,3 +74,18 @@ def test_idle_and_what_to_wear_questions() -> None:
     assert asks_what_to_wear("which of my clothes should I wear this summer?")
     assert asks_what_to_wear("我衣橱里的衣服夏天怎么搭？")
     assert not asks_what_to_wear("how many jackets do I have?")
+
+
+@pytest.mark.parametrize(
+    ("text", "caption"),
+    [
+        ("add this to my wardrobe", None),
+        ("please save these to my closet", None),
+        ("把这件加到衣橱", None),
+        ("帮我把这个添加到衣柜", None),
+        ("add my favourite linen shirt to my wardrobe", "favourite linen shirt"),
+        ("把我的白色运动鞋加到衣橱里", "白色运动鞋"),
+    ],
+)
+def test_a_photo_caption_keeps_what_names_the_item_and_drops_pointing(text: str, caption: str | None) -> None:
+    assert photo_caption(text) == caption

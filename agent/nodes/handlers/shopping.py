@@ -176,16 +176,27 @@ def _referenced(step: Step, turn: Turn) -> dict[str, Any] | None:
     return resolve_reference(step.slots, turn.state.get("shown", []))
 
 
-def _product_named(step: Step, turn: Turn) -> Handled | None:
-    """Ask which product when the message points at nothing we can identify."""
+def _target(step: Step, turn: Turn) -> tuple[dict[str, Any] | None, Handled | None]:
+    """The product card a message is about, or what to say instead.
+
+    A product named by id ("product 2288") is looked up; else a shown card the message points at
+    ("the first one"); ``(None, None)`` for a kind of product ("black jeans"), which the caller
+    searches or watches; a question when the message names nothing we can identify.
+    """
     slots = step.slots
+    if slots.product_ids and turn.has_tool("get_product") and _catalog_loaded(turn):
+        result = turn.call("get_product", {"product_id": slots.product_ids[0]})
+        if not result.ok:
+            return None, _failed(step, turn, result)
+        return result.cards[0].model_dump(mode="json"), None
     if slots.references:
-        if _referenced(step, turn) is None:
-            return clarify(step, turn, "ask_which_product", ["product"])
-        return None
+        card = _referenced(step, turn)
+        if card is None:
+            return None, clarify(step, turn, "ask_which_product", ["product"])
+        return card, None
     if not slots.categories:
-        return clarify(step, turn, "ask_what_item", ["categories"])
-    return None
+        return None, clarify(step, turn, "ask_what_item", ["categories"])
+    return None, None
 
 
 def _size(slots: Slots) -> str | None:
@@ -193,12 +204,11 @@ def _size(slots: Slots) -> str | None:
 
 
 def inventory(step: Step, turn: Turn) -> Handled:
-    missing = _product_named(step, turn)
-    if missing is not None:
-        return missing
     if not turn.has_tool("check_stock") or not _catalog_loaded(turn):
         return unavailable(step, turn)
-    card = _referenced(step, turn)
+    card, missing = _target(step, turn)
+    if missing is not None:
+        return missing
     if card is None:
         # "do you have white dresses in M?": a search limited to what is in stock in that size
         return _search(step, turn, in_stock_size=_size(step.slots))
@@ -242,7 +252,9 @@ def _watched_search(text: str, slots: Slots) -> str:
 
 
 def price_alert(step: Step, turn: Turn) -> Handled:
-    missing = _product_named(step, turn)
+    if not turn.has_tool("create_price_alert") or not _catalog_loaded(turn):
+        return unavailable(step, turn)
+    card, missing = _target(step, turn)
     if missing is not None:
         return missing
     slots = step.slots
@@ -252,9 +264,6 @@ def price_alert(step: Step, turn: Turn) -> Handled:
         threshold, currency = slots.budget.max, slots.budget.currency
     else:
         return clarify(step, turn, "ask_threshold", ["price_threshold"])
-    if not turn.has_tool("create_price_alert") or not _catalog_loaded(turn):
-        return unavailable(step, turn)
-    card = _referenced(step, turn)
     arguments: dict[str, Any] = {
         "threshold": threshold,
         "currency": _currency(currency),

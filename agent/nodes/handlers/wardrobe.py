@@ -16,6 +16,7 @@ from agent.wardrobe_words import (
     asks_what_to_wear,
     described_item,
     is_wear_statement,
+    photo_caption,
     worn_pieces,
 )
 from tools.recommend.schemas import OutfitResult
@@ -52,13 +53,14 @@ def wardrobe_add(step: Step, turn: Turn) -> Handled:
     photos = turn.attachments
     if not photos and is_wear_statement(step.text):
         return log_wear_said(step, turn)
-    caption = step.text.strip() or None
     if not photos:
         if not step.slots.categories:
             return clarify(step, turn, "wardrobe_ask_photo", ["categories"])
+        caption = step.text.strip() or None
         calls: list[dict[str, Any]] = [{"name": described_item(step.text)[:120], "caption": caption}]
     else:
-        calls = [{"upload_id": upload, "caption": caption} for upload in photos]
+        # "add this to my wardrobe" names nothing: the photo's tags name the item instead.
+        calls = [{"upload_id": upload, "caption": photo_caption(step.text)} for upload in photos]
     added: list[str] = []
     notes: list[str] = []
     facts: list[str] = []
