@@ -42,6 +42,17 @@ def sign_in(client: TestClient, email: str, password: str) -> Session:
     return Session(me["id"], me["email"], me["role"], tokens["access_token"], tokens["refresh_token"])
 
 
+PERSON_PASSWORD = "password-123"
+
+
+def sign_up(client: TestClient) -> Session:
+    """A new person with a fresh e-mail address, signed up through the public route and signed in."""
+    email = f"person-{uuid.uuid4().hex[:10]}@example.com"
+    response = client.post(f"{API}/auth/signup", json={"email": email, "password": PERSON_PASSWORD})
+    assert response.status_code == 201, response.text
+    return sign_in(client, email, PERSON_PASSWORD)
+
+
 def build_client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as client:
         yield client

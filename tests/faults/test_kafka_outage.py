@@ -22,9 +22,9 @@ from storage.events import Consumer, Event, MemoryProcessedIds, Topic
 from storage.events.kafka import KafkaEventBus
 from storage.sql.database import Database
 from storage.sql.models import OutboxEvent, TryOnJob
-from tests.api.conftest import API, RED_TEE, Session, add_products_with_photos, build_client, sign_in
+from tests.api.conftest import API, RED_TEE, Session, add_products_with_photos, build_client, sign_up
 from tests.api.test_tryon import ASTRONAUT
-from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
 from tests.faults.bounds import bounded, wait_for
 from tests.faults.servers import PrivateServer, private_server
 from tools.wardrobe.images import encode_jpeg
@@ -60,14 +60,6 @@ def api(broker: PrivateServer, prefix: str, tmp_path_factory: pytest.TempPathFac
     for client in build_client(settings):
         add_products_with_photos(client.app)
         yield client
-
-
-def new_user(client: TestClient) -> Session:
-    admin = sign_in(client, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
-    email = f"faults-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "password": "password-123", "role": "user"}
-    assert client.post(f"{API}/users", json=body, headers=admin.headers).status_code == 201
-    return sign_in(client, email, "password-123")
 
 
 def submit_tryon(client: TestClient, user: Session, photo: bytes) -> Any:
@@ -145,7 +137,7 @@ def test_the_api_survives_a_broker_crash_and_loses_nothing_it_accepted(
     client = api
     timings: dict[str, float] = {}
     photo = encode_jpeg(ASTRONAUT, quality=95)
-    user = new_user(client)
+    user = sign_up(client)
 
     # --- healthy: a try-on goes through Kafka to the worker and back ---------------------------
     ready = client.get("/readyz")
@@ -193,7 +185,7 @@ def test_the_api_survives_a_broker_crash_and_loses_nothing_it_accepted(
     # The same photo and garment would be the finished job again: a new user makes it a new job.
     assert accepted.status_code in (200, 202), accepted.text
     if accepted.status_code == 200:
-        other = new_user(client)
+        other = sign_up(client)
         accepted, timings["tryon_submit_down_s"] = bounded(lambda: submit_tryon(client, other, photo))
         user = other
     assert accepted.status_code == 202, accepted.text
@@ -246,6 +238,6 @@ def test_the_api_survives_a_broker_crash_and_loses_nothing_it_accepted(
         timings[f"duplicates_{topic}"] = float(sum(delivered[i] - 1 for i in ids))
 
     # Features that need the broker work again: a new job goes straight through.
-    again = submit_tryon(client, new_user(client), photo)
+    again = submit_tryon(client, sign_up(client), photo)
     assert again.status_code == 202
     logger.warning("kafka outage timings: %s", {key: round(value, 2) for key, value in timings.items()})

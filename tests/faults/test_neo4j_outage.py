@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphs.schema import NodeLabel, RelType
-from tests.api.conftest import API, Session, build_client, sign_in
-from tests.conftest import TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, TEST_WEBHOOK_SECRET, make_settings
+from tests.api.conftest import API, Session, build_client, sign_up
+from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
 from tests.faults.bounds import bounded, wait_for
 from tests.faults.servers import PrivateServer, private_server
 
@@ -50,14 +49,6 @@ def api(neo4j_server: PrivateServer, tmp_path_factory: pytest.TempPathFactory) -
     yield from build_client(settings)
 
 
-def new_user(client: TestClient) -> Session:
-    admin = sign_in(client, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)
-    email = f"faults-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "password": "password-123", "role": "user"}
-    assert client.post(f"{API}/users", json=body, headers=admin.headers).status_code == 201
-    return sign_in(client, email, "password-123")
-
-
 def outfits(client: TestClient, user: Session, **request: Any) -> Any:
     body = {"count": 2, "season": "fall", "department": "men", **request}
     return client.post(f"{API}/recommendations/outfits", json=body, headers=user.headers)
@@ -83,7 +74,7 @@ def test_the_api_survives_a_neo4j_crash_and_the_graph_catches_up(
 ) -> None:
     client = api
     timings: dict[str, float] = {}
-    user = new_user(client)
+    user = sign_up(client)
 
     # --- healthy ----------------------------------------------------------------------------
     ready = client.get("/readyz")

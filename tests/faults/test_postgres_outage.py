@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.errors import RETRY_AFTER_S
 from api.sockets import WS_TRY_AGAIN_LATER
-from tests.api.conftest import API, Session, build_client, receive_until, sign_in
+from tests.api.conftest import API, PERSON_PASSWORD, build_client, receive_until, sign_up
 from tests.conftest import make_settings, reset_postgres
 from tests.faults.bounds import answered, wait_for
 from tests.faults.servers import PrivateServer, private_server
@@ -41,13 +40,6 @@ def api(postgres: PrivateServer, tmp_path: Path) -> Iterator[TestClient]:
     yield from build_client(make_settings(tmp_path, sql={"backend": "postgresql", "url": url}))
 
 
-def signed_up(client: TestClient) -> Session:
-    email = f"p-{uuid.uuid4().hex[:8]}@example.com"
-    response = client.post(f"{API}/auth/signup", json={"email": email, "password": "password-123"})
-    assert response.status_code == 201, response.text
-    return sign_in(client, email, "password-123")
-
-
 def assert_unavailable(response: Any) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["Retry-After"] == str(RETRY_AFTER_S)
@@ -63,7 +55,7 @@ def wait_ready(client: TestClient) -> float:
 def test_while_postgres_is_down_requests_get_clear_503s_and_the_api_recovers_by_itself(
     api: TestClient, postgres: PrivateServer
 ) -> None:
-    me = signed_up(api)
+    me = sign_up(api)
     height = {"measurements": {"height": {"value": 170, "unit": "cm"}}}
     assert api.patch(f"{API}/users/me/profile", json=height, headers=me.headers).status_code == 200
 
@@ -82,7 +74,7 @@ def test_while_postgres_is_down_requests_get_clear_503s_and_the_api_recovers_by_
         weight = {"measurements": {"weight": {"value": 60, "unit": "kg"}}}
         assert_unavailable(answered(api.get, f"{API}/users/me/profile", headers=me.headers))
         assert_unavailable(answered(api.patch, f"{API}/users/me/profile", json=weight, headers=me.headers))
-        sign_in_form = {"username": me.email, "password": "password-123"}
+        sign_in_form = {"username": me.email, "password": PERSON_PASSWORD}
         assert_unavailable(answered(api.post, f"{API}/auth/token", data=sign_in_form))
         chat_body = {"message": "what should I wear today?"}
         assert_unavailable(answered(api.post, f"{API}/chat", json=chat_body, headers=me.headers))
@@ -119,7 +111,7 @@ def test_while_postgres_is_down_requests_get_clear_503s_and_the_api_recovers_by_
 def test_every_write_acknowledged_around_a_crash_is_kept(api: TestClient, postgres: PrivateServer) -> None:
     """A writer keeps adding wardrobe items while PostgreSQL is killed and restarted: every 201 it
     got is in the wardrobe afterwards, and every refusal was a clear 503 (never a 500)."""
-    me = signed_up(api)
+    me = sign_up(api)
     acknowledged: list[str] = []
     statuses: dict[int, int] = {}
     stop = threading.Event()

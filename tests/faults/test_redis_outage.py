@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.routers.auth import LOGIN_ATTEMPTS
-from tests.api.conftest import API, Session, build_client, sign_in
+from tests.api.conftest import API, PERSON_PASSWORD, Session, build_client, sign_up
 from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
 from tests.faults.bounds import answered, wait_for
 from tests.faults.servers import PrivateServer, private_server
@@ -52,11 +52,8 @@ def wrong_password(client: TestClient, email: str) -> int:
 def test_the_api_keeps_working_without_redis_and_recovers_its_caches(
     api: TestClient, redis_server: PrivateServer
 ) -> None:
-    email = f"r-{uuid.uuid4().hex[:8]}@example.com"
-    assert (
-        api.post(f"{API}/auth/signup", json={"email": email, "password": "password-123"}).status_code == 201
-    )
-    me: Session = sign_in(api, email, "password-123")
+    me: Session = sign_up(api)
+    email = me.email
     first = api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers).json()
     assert first["outfits"]
     assert api.post(f"{API}/recommendations/outfits", json=OUTFITS, headers=me.headers).json()["cached"]
@@ -73,7 +70,7 @@ def test_the_api_keeps_working_without_redis_and_recovers_its_caches(
 
     # Sign-in works (unthrottled), and so do search, chat, outfits and the wardrobe.
     assert answered(
-        api.post, f"{API}/auth/token", data={"username": email, "password": "password-123"}
+        api.post, f"{API}/auth/token", data={"username": email, "password": PERSON_PASSWORD}
     ).is_success
     assert all(wrong_password(api, email) == 401 for _ in range(LOGIN_ATTEMPTS + 1))
     page = answered(api.get, f"{API}/catalog/search", params={"q": "navy shirt", "mode": "fulltext"})
