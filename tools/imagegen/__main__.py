@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
-from core.config import get_settings
+from core.config import Settings, get_settings
 from core.logging import configure_logging
-from storage.stores import build_stores
+from storage.stores import Stores
 from tools.catalog.service import CatalogService
 from tools.imagegen.runtime import open_image_workers, open_imagegen
+from tools.imagegen.worker import ImageGenWorker
 from tools.wardrobe.runtime import open_wardrobe
+from tools.worker_process import run_workers
 
 logger = logging.getLogger(__name__)
+
+
+def _workers(settings: Settings, stores: Stores) -> list[ImageGenWorker]:
+    wardrobe, _ = open_wardrobe(settings, stores)
+    service = open_imagegen(settings, stores, CatalogService(stores.db, settings.catalog), wardrobe)
+    return open_image_workers(settings, stores, service)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,30 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=["worker"])
     parser.parse_args(argv)
     settings = get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
     if settings.imagegen.engine != "model_server":
+        configure_logging(settings.log_level, json_lines=settings.log_json)
         logger.error("IK_IMAGEGEN__ENGINE is not model_server: there is no image job to take")
         return 2
-    stores = build_stores(settings)
-    try:
-        wardrobe, _ = open_wardrobe(settings, stores)
-        service = open_imagegen(settings, stores, CatalogService(stores.db, settings.catalog), wardrobe)
-        workers = open_image_workers(settings, stores, service)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        threads = [
-            threading.Thread(target=worker.run_until, args=(stop,), name=f"image-worker-{i}")
-            for i, worker in enumerate(workers)
-        ]
-        for thread in threads:
-            thread.start()
-        logger.info("image workers started", extra={"workers": len(threads)})
-        stop.wait()
-        for thread in threads:
-            thread.join(30.0)
-    finally:
-        stores.close()
+    run_workers("image-worker", settings, _workers)
     return 0
 
 
