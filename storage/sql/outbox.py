@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -63,7 +64,9 @@ class OutboxRelay:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()
-            for run in _runs_by_topic(rows):
+            # groupby keeps consecutive rows together: a run never reorders rows across topics
+            for _, same_topic in groupby(rows, key=attrgetter("topic")):
+                run = list(same_topic)
                 if not self._publish_run(run):
                     break
                 published += len(run)
@@ -98,18 +101,6 @@ def _event_of(row: OutboxEvent) -> Event:
         key=row.key,
         payload=row.payload,
     )
-
-
-def _runs_by_topic(rows: Sequence[OutboxEvent]) -> Iterator[list[OutboxEvent]]:
-    """Consecutive rows of one topic, in order: a batch never reorders rows across topics."""
-    run: list[OutboxEvent] = []
-    for row in rows:
-        if run and row.topic != run[0].topic:
-            yield run
-            run = []
-        run.append(row)
-    if run:
-        yield run
 
 
 async def relay_forever(relay: OutboxRelay, stop: asyncio.Event, *, interval_s: float = 0.5) -> None:
